@@ -1,0 +1,55 @@
+# Every set-up step lives here: a fresh clone needs only python3 (3.11+), make, and either
+# a Docker engine or Java 17+ with npm (for DynamoDB Local).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced ## create .venv from the lock file
+
+dynamodb-local: install ## fetch and verify the DynamoDB Local jar (not needed with Docker)
+	$(BIN)/python -m service.local.dynamodb_local fetch
+
+run: install ## serve the API on http://127.0.0.1:8000 with an in-memory DynamoDB Local
+	$(BIN)/python -m service.local.serve
+
+run-persist: install ## same, keeping the data under .data/
+	$(BIN)/python -m service.local.serve --persist
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## apply ruff's formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint ## lint, then the whole suite (slow suites excluded)
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install ## the slow suites: fuzzing, load, audit
+	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+
+clean: ## remove the environment, caches and local data
+	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache

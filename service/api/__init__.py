@@ -1,0 +1,1 @@
+"""HTTP routes: they translate between HTTP and the store, and do nothing else."""

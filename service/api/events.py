@@ -1,0 +1,206 @@
+"""The /events routes: validate, make one store call, shape the HTTP response."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+
+from service.api.deps import IfMatchDep, StoreDep, require_json
+from service.api.responses import problem_responses
+from service.cursor import MAX_CURSOR_LENGTH
+from service.models import (
+    EVENT_ID_PATTERN,
+    Event,
+    EventCreate,
+    EventDate,
+    EventPage,
+    EventStatus,
+    EventUpdate,
+)
+from service.store import EventRecord
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+LIST_PARAMETERS = frozenset({"status", "limit", "cursor", "from", "to"})
+EventIdPath = Annotated[
+    str, Path(pattern=EVENT_ID_PATTERN, description="1-100 characters of A-Z a-z 0-9 - _ . ~")
+]
+JSON_BODY = [Depends(require_json)]
+
+
+def event_response(
+    request: Request, event: EventRecord, status_code: int = 200, created: bool = False
+) -> Response:
+    # The stored record is already exactly the public shape: serialise it once, directly.
+    headers = {"ETag": f'"{event["version"]}"'}
+    if created:
+        headers["Location"] = f"{request.scope.get('root_path', '')}/events/{event['eventId']}"
+    return Response(
+        content=json.dumps(event, ensure_ascii=False).encode(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _query_error(name: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
+
+
+def _check_query(request: Request, date_range: bool, status: EventStatus | None) -> None:
+    names = request.query_params.keys()
+    for name in names:
+        if name not in LIST_PARAMETERS:
+            raise _query_error(name, "Unknown query parameter.")
+        if len(request.query_params.getlist(name)) > 1:
+            raise _query_error(name, "Give this parameter at most once.")
+    if date_range and status is None:
+        raise _query_error("status", "status is required for date ranges (from, to).")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Event,
+    summary="Create an event",
+    responses=problem_responses(400, 409, 413, 415, 422, 503),
+    dependencies=JSON_BODY,
+)
+def create_event(request: Request, body: EventCreate, store: StoreDep) -> Response:
+    """Store a new event. Answers 409, leaving the stored event untouched, if the id exists."""
+    event = store.create(body.model_dump(by_alias=True, mode="json", exclude_none=True))
+    return event_response(request, event, status_code=201, created=True)
+
+
+@router.get(
+    "",
+    response_model=EventPage,
+    summary="List events",
+    responses=problem_responses(400, 422, 503),
+)
+def list_events(
+    request: Request,
+    store: StoreDep,
+    status: Annotated[
+        EventStatus | None,
+        Query(description="Only events with this status, ordered by date then eventId"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="`nextCursor` of the previous page"),
+    ] = None,
+    date_from: Annotated[
+        EventDate | None,
+        Query(alias="from", description="Earliest date, inclusive; needs `status`"),
+    ] = None,
+    date_to: Annotated[
+        EventDate | None,
+        Query(alias="to", description="Latest date, inclusive; needs `status`"),
+    ] = None,
+) -> Response:
+    """Page through events. Follow `nextCursor` until it is null to see each event once.
+
+    Without `status` the order is unspecified (a table scan, paged). With `status` the
+    events come by date then eventId, optionally between `from` and `to`.
+    """
+    _check_query(request, date_from is not None or date_to is not None, status)
+    if date_from and date_to and date_from > date_to:
+        raise _query_error("from", "from must not be after to.")
+    page = store.list_events(
+        status=status.value if status else None,
+        limit=limit,
+        cursor=cursor,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    body: dict[str, Any] = {"items": page.items, "nextCursor": page.next_cursor}
+    return Response(
+        content=json.dumps(body, ensure_ascii=False).encode(), media_type="application/json"
+    )
+
+
+@router.get(
+    "/{event_id}",
+    response_model=Event,
+    summary="Get an event",
+    responses=problem_responses(404, 422, 503),
+)
+def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
+    return event_response(request, store.get(event_id))
+
+
+def _update(
+    request: Request,
+    event_id: EventIdPath,
+    body: EventUpdate,
+    store: StoreDep,
+    versions: IfMatchDep,
+) -> Response:
+    changes = body.model_dump(by_alias=True, mode="json", exclude_unset=True)
+    if changes.pop("eventId", event_id) != event_id:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "eventId"),
+                    "msg": "eventId cannot change: it must equal the id in the path.",
+                    "type": "value_error",
+                }
+            ]
+        )
+    if None in changes.values() or not changes:
+        raise RequestValidationError(
+            [
+                {"loc": ("body", name), "msg": "must not be null", "type": "value_error"}
+                for name, value in changes.items()
+                if value is None
+            ]
+            or [{"loc": ("body",), "msg": "Send at least one field to change.", "type": "missing"}]
+        )
+    return event_response(request, store.update(event_id, changes, versions))
+
+
+_UPDATE_DOC = {
+    "response_model": Event,
+    "responses": problem_responses(400, 404, 412, 413, 415, 422, 503),
+    "dependencies": JSON_BODY,
+    "description": "Change only the fields sent (both PUT and PATCH are partial updates). "
+    "With `If-Match`, the update happens only if the event is still at that version.",
+}
+
+
+@router.put("/{event_id}", summary="Update an event", **_UPDATE_DOC)  # type: ignore[arg-type]
+def update_event(
+    request: Request,
+    event_id: EventIdPath,
+    body: EventUpdate,
+    store: StoreDep,
+    versions: IfMatchDep,
+) -> Response:
+    return _update(request, event_id, body, store, versions)
+
+
+@router.patch("/{event_id}", summary="Update an event (same as PUT)", **_UPDATE_DOC)  # type: ignore[arg-type]
+def patch_event(
+    request: Request,
+    event_id: EventIdPath,
+    body: EventUpdate,
+    store: StoreDep,
+    versions: IfMatchDep,
+) -> Response:
+    return _update(request, event_id, body, store, versions)
+
+
+@router.delete(
+    "/{event_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete an event",
+    responses=problem_responses(404, 412, 422, 503),
+)
+def delete_event(event_id: EventIdPath, store: StoreDep, versions: IfMatchDep) -> Response:
+    store.delete(event_id, versions)
+    return Response(status_code=204)

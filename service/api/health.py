@@ -1,0 +1,14 @@
+"""GET /health: the process is up and serving (it does not call DynamoDB)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.models import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health, summary="Liveness check")
+def read_health() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,139 @@
+"""create_app(): the FastAPI application, its middleware, routers and error handlers."""
+
+from __future__ import annotations
+
+import http
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from service.api import events, health
+from service.errors import (
+    PROBLEM_MEDIA_TYPE,
+    EventsError,
+    StoreUnavailable,
+    error_response,
+    problem_response,
+)
+from service.logs import configure_logging, logger
+from service.middleware import RequestContextMiddleware
+from service.settings import Settings, get_settings
+from service.store import EventStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+API_DESCRIPTION = """
+Create, read, list, update and delete events. Every error is an RFC 9457
+`application/problem+json` document; every response carries `X-Request-ID`.
+
+Writes are conditional: send the `ETag` of a response back as `If-Match` to update or
+delete only the version you saw.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, dynamodb_client: DynamoDBClient | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Events API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.store = EventStore.from_settings(settings, dynamodb_client)
+    app.include_router(health.router)
+    app.include_router(events.router)
+    _add_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "If-Match", "X-Request-ID", "X-Api-Key"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _field_errors(error: RequestValidationError) -> list[dict[str, str]]:
+    fields = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        if location and location[0] in {"body", "query", "path", "header"}:
+            location = location[1:] or [location[0]]
+        message = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
+        fields.append({"field": ".".join(location) or "body", "message": message})
+    return fields
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(EventsError)
+    async def events_error(request: Request, error: EventsError) -> Response:
+        if isinstance(error, StoreUnavailable):
+            logger.warning(
+                "event store unavailable",
+                extra={
+                    "request_id": request.scope.get("state", {}).get("request_id"),
+                    "cause": type(error.__cause__).__name__,
+                },
+            )
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        if any(item.get("type") == "json_invalid" for item in error.errors()):
+            return problem_response(
+                400, "Malformed JSON", "The request body is not valid JSON.", "malformed-json"
+            )
+        return problem_response(
+            422,
+            "Invalid request",
+            "One or more fields or parameters are invalid; see errors.",
+            "validation-error",
+            errors=_field_errors(error),
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        phrase = http.HTTPStatus(error.status_code).phrase
+        detail = error.detail if isinstance(error.detail, str) else phrase
+        if error.status_code == 404 and detail == phrase:
+            detail = f"Nothing is served at {request.url.path[:200]!r}."
+        return problem_response(error.status_code, phrase, detail, headers=error.headers)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with every error response declared as problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        openapi_version=app.openapi_version,
+    )
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {PROBLEM_MEDIA_TYPE: problem}
+    components = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

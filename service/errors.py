@@ -1,0 +1,111 @@
+"""Domain errors, and their one translation to RFC 9457 problem documents.
+
+The store raises these; nothing above it ever sees a botocore type. Each error knows its
+HTTP status, so `problem_response` is the single place an error becomes a response.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from starlette.responses import Response
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:events-api:problem:"
+# Clients (and the SDKs in front of DynamoDB) back off for this long after a 503.
+RETRY_AFTER_SECONDS = 1
+
+
+class EventsError(Exception):
+    """Base of every error the service turns into a 4xx or 5xx problem document."""
+
+    status = 500
+    slug = "internal-error"
+    title = "Internal server error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class EventNotFound(EventsError):
+    status = 404
+    slug = "event-not-found"
+    title = "Event not found"
+
+
+class EventAlreadyExists(EventsError):
+    status = 409
+    slug = "event-already-exists"
+    title = "Event already exists"
+
+
+class VersionMismatch(EventsError):
+    """`If-Match` named a version the event no longer has."""
+
+    status = 412
+    slug = "version-mismatch"
+    title = "Precondition failed"
+
+
+class UnsupportedMediaType(EventsError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class InvalidCursor(EventsError):
+    status = 400
+    slug = "invalid-cursor"
+    title = "Invalid cursor"
+
+
+class StoreUnavailable(EventsError):
+    """DynamoDB is unreachable, too slow or throttling after the SDK's own retries."""
+
+    status = 503
+    slug = "store-unavailable"
+    title = "Service temporarily unavailable"
+
+
+def problem_body(
+    status: int,
+    title: str,
+    detail: str,
+    slug: str | None = None,
+    errors: Sequence[Mapping[str, str]] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return body
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    slug: str | None = None,
+    errors: Sequence[Mapping[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    all_headers = dict(headers or {})
+    if status == 503:
+        all_headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return Response(
+        content=json.dumps(problem_body(status, title, detail, slug, errors)).encode(),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=all_headers,
+    )
+
+
+def error_response(error: EventsError) -> Response:
+    return problem_response(error.status, error.title, error.detail, error.slug)

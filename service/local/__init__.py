@@ -1,0 +1,1 @@
+"""Local tooling: DynamoDB Local, the development server. Not shipped in the Lambda image."""

@@ -1,0 +1,52 @@
+"""`make run`: DynamoDB Local, the events table, and the API on http://127.0.0.1:8000.
+
+Ctrl-C stops the server and then DynamoDB Local, leaving nothing running.
+
+    python -m service.local.serve [--persist] [--port 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, DynamoDBLocalError, ensure_table
+
+PERSIST_DIR = REPO_ROOT / ".data" / "dynamodb"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--persist", action="store_true", help=f"keep data in {PERSIST_DIR}")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    try:
+        with DynamoDBLocal(PERSIST_DIR if args.persist else None) as local:
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local.endpoint_url
+            settings = Settings()
+            if ensure_table(local.client(), settings.table_name):
+                print(f"Created table {settings.table_name!r}.")
+            storage = f"persisted in {PERSIST_DIR}" if args.persist else "in memory"
+            print(f"DynamoDB Local ({local.engine}, {storage}) on {local.endpoint_url}")
+            print(
+                f"Events API on http://{args.host}:{args.port}  (docs: /docs)  Ctrl-C stops both."
+            )
+            uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    except DynamoDBLocalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,207 @@
+"""Request and response schemas of the events API, and the rules each field follows.
+
+JSON fields are camelCase; Python attributes are snake_case. Request models forbid
+unknown fields, so a misspelt field is a 422 rather than silently dropped data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+)
+from pydantic.alias_generators import to_camel
+
+EVENT_ID_PATTERN = r"^[A-Za-z0-9\-_.~]{1,100}$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+MAX_CAPACITY = 1_000_000
+
+# C0 controls (NUL included) and DEL never belong in these fields; line breaks and tabs
+# are fine in a description.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+
+
+class EventStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if _CONTROL_CHARS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _single_line(value: str) -> str:
+    if _LINE_BREAKS.search(value):
+        raise ValueError("must be a single line")
+    return value
+
+
+def _calendar_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a real calendar date (YYYY-MM-DD)") from None
+    return value
+
+
+EventId = Annotated[
+    str,
+    StringConstraints(pattern=EVENT_ID_PATTERN),
+    Field(
+        description="1-100 characters of A-Z a-z 0-9 - _ . ~",
+        examples=["pycon-2026"],
+    ),
+]
+Title = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_not_blank),
+    AfterValidator(_single_line),
+    Field(examples=["PyCon 2026"]),
+]
+Description = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1000),
+    AfterValidator(_not_blank),
+    Field(examples=["Three days of talks and sprints."]),
+]
+Location = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_not_blank),
+    AfterValidator(_single_line),
+    Field(examples=["Pittsburgh, PA"]),
+]
+Organizer = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_not_blank),
+    AfterValidator(_single_line),
+    Field(examples=["Python Software Foundation"]),
+]
+EventDate = Annotated[
+    str,
+    StringConstraints(pattern=DATE_PATTERN),
+    AfterValidator(_calendar_date),
+    Field(description="A calendar date, YYYY-MM-DD", examples=["2026-05-14"]),
+]
+Capacity = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_CAPACITY, description="Whole number of seats", examples=[2500]),
+]
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False)
+
+
+class _Request(_Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventCreate(_Request):
+    """A new event. `eventId` is generated when absent; `status` defaults to active."""
+
+    event_id: EventId | None = None
+    title: Title
+    description: Description
+    date: EventDate
+    location: Location
+    capacity: Capacity
+    organizer: Organizer
+    status: EventStatus = EventStatus.ACTIVE
+
+
+class EventUpdate(_Request):
+    """A partial update: only the fields sent change. At least one field is required.
+
+    `eventId` may be sent only if it equals the id in the path.
+    """
+
+    event_id: EventId | None = None
+    title: Title | None = None
+    description: Description | None = None
+    date: EventDate | None = None
+    location: Location | None = None
+    capacity: Capacity | None = None
+    organizer: Organizer | None = None
+    status: EventStatus | None = None
+
+
+class Event(_Schema):
+    """A stored event, as every response shows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "eventId": "pycon-2026",
+                    "title": "PyCon 2026",
+                    "description": "Three days of talks and sprints.",
+                    "date": "2026-05-14",
+                    "location": "Pittsburgh, PA",
+                    "capacity": 2500,
+                    "organizer": "Python Software Foundation",
+                    "status": "active",
+                    "createdAt": "2026-01-10T09:30:00.000Z",
+                    "updatedAt": "2026-01-10T09:30:00.000Z",
+                    "version": 1,
+                }
+            ]
+        }
+    )
+
+    event_id: EventId
+    title: str
+    description: str
+    date: str
+    location: str
+    capacity: int
+    organizer: str
+    status: EventStatus
+    created_at: str = Field(description="RFC 3339 UTC, set by the server")
+    updated_at: str = Field(description="RFC 3339 UTC, set by the server")
+    version: int = Field(ge=1, description="1 on create, +1 on every update")
+
+
+class EventPage(_Schema):
+    items: list[Event]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page"
+    )
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending field")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; every 4xx and 5xx answer is one."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = Field(
+        default=None, description="Present on 422: one entry per invalid field"
+    )

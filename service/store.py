@@ -1,0 +1,482 @@
+"""EventStore: the only code that knows DynamoDB.
+
+Reads and writes events through the low-level client (the resource layer costs import
+time and a second conversion pass), builds and checks cursors, makes every write
+conditional, and maps botocore's exceptions to the domain errors of `service.errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from service.cursor import CursorCodec
+from service.errors import (
+    EventAlreadyExists,
+    EventNotFound,
+    InvalidCursor,
+    StoreUnavailable,
+    VersionMismatch,
+)
+from service.table import (
+    DATE_KEY_ATTRIBUTE,
+    DATE_KEY_SEPARATOR,
+    DATE_KEY_UPPER,
+    PARTITION_KEY,
+    STATUS_INDEX,
+    STATUS_SHARD_ATTRIBUTE,
+    date_key,
+    index_keys,
+    shard_of,
+    status_shard_key,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from service.settings import Settings
+
+EventRecord = dict[str, Any]
+"""An event as the API shows it: camelCase keys, exactly the public fields."""
+
+STRING_FIELDS = (
+    "eventId",
+    "title",
+    "description",
+    "date",
+    "location",
+    "organizer",
+    "status",
+    "createdAt",
+    "updatedAt",
+)
+NUMBER_FIELDS = ("capacity", "version")
+PUBLIC_FIELDS = (
+    "eventId",
+    "title",
+    "description",
+    "date",
+    "location",
+    "capacity",
+    "organizer",
+    "status",
+    "createdAt",
+    "updatedAt",
+    "version",
+)
+
+# Errors after which a later retry may well succeed: the client gets a 503 with Retry-After.
+_TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "ResourceNotFoundException",  # table missing or still being created
+        "TransactionConflictException",
+    }
+)
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+CURSOR_VERSION = 1
+# Per-shard cursor positions: not read yet, or fully read; otherwise the last index key read.
+_SHARD_NOT_STARTED = None
+_SHARD_DONE = 0
+
+
+class Page(NamedTuple):
+    items: list[EventRecord]
+    next_cursor: str | None
+
+
+def create_dynamodb_client(settings: Settings, max_pool_connections: int = 10) -> DynamoDBClient:
+    """One client per process: botocore clients are thread-safe and keep connections alive."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        region_name=settings.aws_region,
+        connect_timeout=settings.dynamodb_connect_timeout,
+        read_timeout=settings.dynamodb_read_timeout,
+        retries={"mode": "standard", "total_max_attempts": settings.dynamodb_max_attempts},
+        max_pool_connections=max(max_pool_connections, settings.status_shards + 2),
+        tcp_keepalive=True,
+    )
+    return boto3.session.Session().client(
+        "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=config
+    )
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_event_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _attribute(name: str, value: Any) -> AttributeValueTypeDef:
+    return {"N": str(value)} if name in NUMBER_FIELDS else {"S": value}
+
+
+def to_item(event: Mapping[str, Any], shards: int) -> dict[str, AttributeValueTypeDef]:
+    item = {name: _attribute(name, value) for name, value in event.items()}
+    for name, value in index_keys(event["eventId"], event["status"], event["date"], shards).items():
+        item[name] = {"S": value}
+    return item
+
+
+def from_item(item: Mapping[str, Any]) -> EventRecord:
+    return {
+        name: int(item[name]["N"]) if name in NUMBER_FIELDS else item[name]["S"]
+        for name in PUBLIC_FIELDS
+    }
+
+
+@contextlib.contextmanager
+def dynamodb_errors() -> Iterator[None]:
+    """Turn botocore's transport and throttling failures into StoreUnavailable."""
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _TRANSIENT_ERROR_CODES:
+            raise StoreUnavailable("The event store is unavailable; retry shortly.") from error
+        raise
+    except ParamValidationError:
+        raise
+    except BotoCoreError as error:  # connection refused, timeouts, credentials
+        raise StoreUnavailable("The event store is unavailable; retry shortly.") from error
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == _CONDITION_FAILED
+
+
+@dataclass
+class _ShardReader:
+    """One shard of the status index, read forward in batches during a page merge."""
+
+    shard: int
+    start_key: dict[str, AttributeValueTypeDef] | None
+    more: bool = True
+    buffer: deque[dict[str, Any]] = field(default_factory=deque)
+    position: str | int | None = _SHARD_NOT_STARTED
+
+
+class EventStore:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        cursor_codec: CursorCodec,
+        status_shards: int = 1,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._cursors = cursor_codec
+        self._shards = status_shards
+        self._pool = (
+            ThreadPoolExecutor(max_workers=min(status_shards, 16), thread_name_prefix="shard")
+            if status_shards > 1
+            else None
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: DynamoDBClient | None = None) -> EventStore:
+        return cls(
+            client or create_dynamodb_client(settings),
+            settings.table_name,
+            CursorCodec(settings.cursor_secret),
+            settings.status_shards,
+        )
+
+    # Single items
+
+    def create(self, fields: Mapping[str, Any]) -> EventRecord:
+        now = utc_now()
+        event = {**fields, "createdAt": now, "updatedAt": now, "version": 1}
+        if not event.get("eventId"):
+            event["eventId"] = new_event_id()
+        try:
+            with dynamodb_errors():
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=to_item(event, self._shards),
+                    ConditionExpression="attribute_not_exists(eventId)",
+                )
+        except ClientError as error:
+            if _condition_failed(error):
+                raise EventAlreadyExists(
+                    f"An event with eventId {event['eventId']!r} already exists."
+                ) from None
+            raise
+        return {name: event[name] for name in PUBLIC_FIELDS}
+
+    def get(self, event_id: str) -> EventRecord:
+        with dynamodb_errors():
+            response = self._client.get_item(
+                TableName=self._table, Key={PARTITION_KEY: {"S": event_id}}
+            )
+        if "Item" not in response:
+            raise _not_found(event_id)
+        return from_item(response["Item"])
+
+    def update(
+        self,
+        event_id: str,
+        changes: Mapping[str, Any],
+        expected_versions: Sequence[int] | None = None,
+    ) -> EventRecord:
+        """Apply a partial update atomically; `version` goes up by exactly one."""
+        names: dict[str, str] = {}
+        values: dict[str, AttributeValueTypeDef] = {":one": {"N": "1"}, ":now": {"S": utc_now()}}
+        assignments = ["version = version + :one", "updatedAt = :now"]
+        for number, (name, value) in enumerate(changes.items()):
+            names[f"#f{number}"] = name
+            values[f":f{number}"] = _attribute(name, value)
+            assignments.append(f"#f{number} = :f{number}")
+        # The index keys follow status and date; both derive from values the request holds.
+        if "status" in changes:
+            shard = shard_of(event_id, self._shards)
+            values[":shard"] = {"S": status_shard_key(changes["status"], shard)}
+            assignments.append(f"{STATUS_SHARD_ATTRIBUTE} = :shard")
+        if "date" in changes:
+            values[":dateKey"] = {"S": date_key(changes["date"], event_id)}
+            assignments.append(f"{DATE_KEY_ATTRIBUTE} = :dateKey")
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {PARTITION_KEY: {"S": event_id}},
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ConditionExpression": self._write_condition(expected_versions, values),
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        try:
+            with dynamodb_errors():
+                response = self._client.update_item(**request)
+        except ClientError as error:
+            raise self._write_refused(error, event_id) from None
+        return from_item(response["Attributes"])
+
+    def delete(self, event_id: str, expected_versions: Sequence[int] | None = None) -> None:
+        values: dict[str, AttributeValueTypeDef] = {}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {PARTITION_KEY: {"S": event_id}},
+            "ConditionExpression": self._write_condition(expected_versions, values),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = values
+        try:
+            with dynamodb_errors():
+                self._client.delete_item(**request)
+        except ClientError as error:
+            raise self._write_refused(error, event_id) from None
+
+    @staticmethod
+    def _write_condition(
+        expected_versions: Sequence[int] | None, values: dict[str, AttributeValueTypeDef]
+    ) -> str:
+        condition = f"attribute_exists({PARTITION_KEY})"
+        if expected_versions is not None:
+            placeholders = []
+            for number, version in enumerate(expected_versions):
+                values[f":expected{number}"] = {"N": str(version)}
+                placeholders.append(f":expected{number}")
+            condition += f" AND version IN ({', '.join(placeholders)})"
+        return condition
+
+    @staticmethod
+    def _write_refused(error: ClientError, event_id: str) -> Exception:
+        if not _condition_failed(error):
+            return error
+        if "Item" in error.response:
+            current = error.response["Item"]["version"]["N"]  # type: ignore[typeddict-item]
+            return VersionMismatch(
+                f"Event {event_id!r} is at version {current}; If-Match did not match it."
+            )
+        return _not_found(event_id)
+
+    # Listing
+
+    def list_events(
+        self,
+        *,
+        status: str | None,
+        limit: int,
+        cursor: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> Page:
+        if status is None:
+            return self._scan_page(limit, self._resume(cursor, None))
+        query = [status, date_from, date_to, self._shards]
+        return self._status_page(status, date_from, date_to, limit, self._resume(cursor, query))
+
+    def _resume(self, cursor: str | None, query: list[Any] | None) -> Any:
+        """The position a cursor carries, after checking it belongs to this very query."""
+        if cursor is None:
+            return None
+        state = self._cursors.decode(cursor)
+        if state.get("v") != CURSOR_VERSION or state.get("q") != query or "p" not in state:
+            raise InvalidCursor(
+                "The cursor belongs to a different listing (other status, dates or "
+                "index layout); start again without a cursor."
+            )
+        return state["p"]
+
+    def _next_cursor(self, query: list[Any] | None, position: Any) -> str:
+        return self._cursors.encode({"v": CURSOR_VERSION, "q": query, "p": position})
+
+    def _scan_page(self, limit: int, after: Any) -> Page:
+        if after is not None and not isinstance(after, str):
+            raise InvalidCursor("The cursor was not issued by this API or has been altered.")
+        start_key = {PARTITION_KEY: {"S": after}} if after else None
+        items: list[dict[str, Any]] = []
+        # One item beyond the page tells whether a next page exists, so the last page
+        # has a null cursor instead of leading to an empty page.
+        while len(items) <= limit:
+            request: dict[str, Any] = {"TableName": self._table, "Limit": limit + 1 - len(items)}
+            if start_key:
+                request["ExclusiveStartKey"] = start_key
+            with dynamodb_errors():
+                response = self._client.scan(**request)
+            items.extend(response.get("Items", []))
+            start_key = response.get("LastEvaluatedKey")  # type: ignore[assignment]
+            if not start_key:
+                break
+        page = [from_item(item) for item in items[:limit]]
+        more = len(items) > limit or bool(start_key)
+        return Page(page, self._next_cursor(None, page[-1]["eventId"]) if more and page else None)
+
+    def _status_page(
+        self,
+        status: str,
+        date_from: str | None,
+        date_to: str | None,
+        limit: int,
+        positions: Any,
+    ) -> Page:
+        """Merge the shards of one status in (date, eventId) order.
+
+        Each shard is read in small batches and only while its next item could still
+        belong on the page, so a page costs about its own size plus one look-ahead item
+        per shard, however large the table.
+        """
+        readers = self._shard_readers(status, positions)
+        key_condition, values = _key_condition(date_from, date_to)
+        query = [status, date_from, date_to, self._shards]
+        page: list[dict[str, Any]] = []
+
+        def fill(reader: _ShardReader, batch: int) -> None:
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": STATUS_INDEX,
+                "KeyConditionExpression": key_condition,
+                "ExpressionAttributeValues": {
+                    ":shard": {"S": status_shard_key(status, reader.shard)},
+                    **values,
+                },
+                "Limit": batch,
+            }
+            if reader.start_key:
+                request["ExclusiveStartKey"] = reader.start_key
+            with dynamodb_errors():
+                response = self._client.query(**request)
+            reader.buffer.extend(response.get("Items", []))
+            reader.start_key = response.get("LastEvaluatedKey")
+            reader.more = reader.start_key is not None
+
+        while len(page) < limit:
+            empty = [r for r in readers if not r.buffer and r.more]
+            if empty:
+                # Expect the rest of the page to spread evenly over the shards still
+                # live, plus one item to see past it: small reads, few round trips.
+                live = sum(1 for r in readers if r.buffer or r.more)
+                self._fill_all(fill, empty, -(-(limit - len(page)) // live) + 1)
+                continue
+            candidates = [r for r in readers if r.buffer]
+            if not candidates:
+                break
+            reader = min(candidates, key=lambda r: r.buffer[0][DATE_KEY_ATTRIBUTE]["S"])
+            item = reader.buffer.popleft()
+            reader.position = item[DATE_KEY_ATTRIBUTE]["S"]
+            page.append(item)
+
+        more = any(r.buffer or r.more for r in readers)
+        next_cursor = None
+        if more:
+            next_cursor = self._next_cursor(
+                query,
+                [r.position if (r.buffer or r.more) else _SHARD_DONE for r in readers],
+            )
+        return Page([from_item(item) for item in page], next_cursor)
+
+    def _shard_readers(self, status: str, positions: Any) -> list[_ShardReader]:
+        if positions is None:
+            return [_ShardReader(shard, None) for shard in range(self._shards)]
+        if not isinstance(positions, list) or len(positions) != self._shards:
+            raise InvalidCursor("The cursor was not issued by this API or has been altered.")
+        readers = []
+        for shard, position in enumerate(positions):
+            reader = _ShardReader(shard, None, position=position)
+            if type(position) is int and position == _SHARD_DONE:
+                reader.more = False
+            elif isinstance(position, str) and DATE_KEY_SEPARATOR in position:
+                reader.start_key = {
+                    PARTITION_KEY: {"S": position.split(DATE_KEY_SEPARATOR, 1)[1]},
+                    STATUS_SHARD_ATTRIBUTE: {"S": status_shard_key(status, shard)},
+                    DATE_KEY_ATTRIBUTE: {"S": position},
+                }
+            elif position is not _SHARD_NOT_STARTED:
+                raise InvalidCursor("The cursor was not issued by this API or has been altered.")
+            readers.append(reader)
+        return readers
+
+    def _fill_all(self, fill: Any, readers: list[_ShardReader], batch: int) -> None:
+        if self._pool is None or len(readers) == 1:
+            for reader in readers:
+                fill(reader, batch)
+            return
+        # Shards are independent partitions: read them side by side.
+        for _ in self._pool.map(lambda reader: fill(reader, batch), readers):
+            pass
+
+
+def _key_condition(
+    date_from: str | None, date_to: str | None
+) -> tuple[str, dict[str, AttributeValueTypeDef]]:
+    condition = f"{STATUS_SHARD_ATTRIBUTE} = :shard"
+    values: dict[str, AttributeValueTypeDef] = {}
+    if date_from is not None:
+        values[":from"] = {"S": date_from}
+    if date_to is not None:
+        # "<to>$" sorts after every "<to>#<eventId>" key, which keeps `to` inclusive.
+        values[":to"] = {"S": date_to + DATE_KEY_UPPER}
+    if date_from is not None and date_to is not None:
+        condition += f" AND {DATE_KEY_ATTRIBUTE} BETWEEN :from AND :to"
+    elif date_from is not None:
+        condition += f" AND {DATE_KEY_ATTRIBUTE} >= :from"
+    elif date_to is not None:
+        condition += f" AND {DATE_KEY_ATTRIBUTE} < :to"
+    return condition, values
+
+
+def _not_found(event_id: str) -> EventNotFound:
+    return EventNotFound(f"No event with eventId {event_id!r}.")

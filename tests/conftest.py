@@ -1,0 +1,105 @@
+"""Shared fixtures: one DynamoDB Local per test session, a fresh table per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
+from service.models import EventCreate
+from service.settings import Settings
+from service.store import EventStore
+
+use_local_credentials()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    with DynamoDBLocal() as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def dynamodb(dynamodb_local: DynamoDBLocal) -> Any:
+    """A raw client on DynamoDB Local, for arranging and inspecting tables."""
+    return dynamodb_local.client()
+
+
+def make_table(dynamodb: Any) -> str:
+    name = f"events-{uuid.uuid4().hex[:12]}"
+    ensure_table(dynamodb, name)
+    return name
+
+
+@pytest.fixture
+def table_name(dynamodb: Any) -> Iterator[str]:
+    name = make_table(dynamodb)
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def settings(dynamodb_local: DynamoDBLocal, table_name: str) -> Settings:
+    return make_settings(dynamodb_local, table_name)
+
+
+def make_settings(dynamodb_local: DynamoDBLocal, table_name: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "EVENTS_TABLE_NAME": table_name,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
+        "AWS_REGION": "us-east-1",
+        "EVENTS_CURSOR_SECRET": "test-cursor-secret-0123456789",
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def new_event(**overrides: Any) -> dict[str, Any]:
+    """A valid create body; override any field."""
+    body: dict[str, Any] = {
+        "eventId": f"evt-{uuid.uuid4().hex[:10]}",
+        "title": "PyCon 2026",
+        "description": "Three days of talks and sprints.",
+        "date": "2026-05-14",
+        "location": "Pittsburgh, PA",
+        "capacity": 2500,
+        "organizer": "Python Software Foundation",
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not ...}
+
+
+def store_event(store: EventStore, **overrides: Any) -> dict[str, Any]:
+    """Create an event straight through the store, validated as the API would."""
+    fields = EventCreate.model_validate(new_event(**overrides))
+    return store.create(fields.model_dump(by_alias=True, mode="json", exclude_none=True))
+
+
+def table_snapshot(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
+    """Every item of a table, sorted: compare two snapshots to prove nothing changed."""
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table_name, "ConsistentRead": True}
+    while True:
+        response = dynamodb.scan(**request)
+        items.extend(response["Items"])
+        if "LastEvaluatedKey" not in response:
+            break
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return sorted(items, key=lambda item: item["eventId"]["S"])
