@@ -244,10 +244,12 @@ def test_unreachable_dynamodb_is_store_unavailable(dynamodb_local: Any) -> None:
     from service.settings import Settings
     from service.store import create_dynamodb_client
 
-    settings = Settings(
-        AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:9",
-        EVENTS_DYNAMODB_CONNECT_TIMEOUT=0.2,
-        EVENTS_DYNAMODB_MAX_ATTEMPTS=1,
+    settings = Settings.model_validate(
+        {
+            "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
+            "EVENTS_DYNAMODB_CONNECT_TIMEOUT": 0.2,
+            "EVENTS_DYNAMODB_MAX_ATTEMPTS": 1,
+        }
     )
     store = EventStore.from_settings(settings, create_dynamodb_client(settings))
     with pytest.raises(StoreUnavailable):
