@@ -324,7 +324,7 @@ def _local_dynamodb() -> Iterator[None]:
         yield
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -346,7 +346,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--stage takes a name such as dev, without slashes")
     if args.function_url and args.dynamodb_local:
         parser.error("--dynamodb-local applies only when the handler runs in this process")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
     import uvicorn
 
     with contextlib.ExitStack() as stack:

@@ -31,7 +31,7 @@ from service.gateway import (
     LocalContext,
     LocalGateway,
     RemoteFunction,
-    main,
+    parse_arguments,
 )
 from service.handler import build_handler
 from service.local.dynamodb_local import DynamoDBLocal
@@ -287,7 +287,7 @@ def test_an_error_document_from_the_invoke_endpoint_is_a_502() -> None:
 )
 def test_bad_arguments_are_usage_errors(arguments: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(arguments)
+        parse_arguments(arguments)
     assert exit_info.value.code == 2
 
 
