@@ -35,7 +35,7 @@ COPY service/ task/service/
 # The task root is read-only in Lambda, so Python could never cache bytecode there: compile
 # it now, once, to spare every cold start. The image never changes, so no source checks.
 RUN rm -rf task/service/local task/service/gateway.py \
-    && python -m compileall -q -j 0 --invalidation-mode unchecked-hash task
+    && python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash task
 
 # Local tools for compose.yaml: the gateway (`python -m service.gateway`) and the one-shot
 # table creation. Runs on the host's own platform; never deployed.
