@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean
+.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean gateway
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ run: install ## serve the API on http://127.0.0.1:8000 with an in-memory DynamoD
 
 run-persist: install ## same, keeping the data under .data/
 	$(BIN)/python -m service.local.serve --persist
+
+gateway: install ## the API behind a local API Gateway on http://127.0.0.1:3000/dev, handler in-process
+	$(BIN)/python -m service.gateway --stage dev --dynamodb-local
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
