@@ -47,6 +47,9 @@ def create_app(
         description=API_DESCRIPTION,
         docs_url="/docs",
         redoc_url="/redoc",
+        # A body with no Content-Type is read as JSON (curl users); any other non-JSON
+        # type is refused with 415 by the routes' require_json dependency.
+        strict_content_type=False,
     )
     app.state.store = EventStore.from_settings(settings, dynamodb_client)
     app.include_router(health.router)
