@@ -2,9 +2,10 @@
 
 Debian's Chromium, driven by Playwright for Python (never `playwright install`: the network
 is closed), opens the pages served by uvicorn on a free 127.0.0.1 port, on DynamoDB Local:
-once straight from the app, once under an API Gateway-like `/dev` stage prefix. Each page
-must render, run "Try it out", and make no failed request, no request off the service and
-no console error; a screenshot of each page is written under the test's tmp_path.
+once straight from the app, once under an API Gateway-like `/dev` stage prefix. `/docs`
+must render every operation of the OpenAPI document and run "Try it out" on `GET /events`;
+`/redoc` must render the Event schema; neither may make a failed request, a request off the
+service or a console error. A screenshot of each page is written under the test's tmp_path.
 
 Without Chromium these tests are skipped with the install command, except in CI, where
 a missing Chromium fails them.
@@ -80,6 +81,8 @@ class StagePrefix:
     The client sees every URL under `/dev`; the app gets `root_path="/dev"` with the path
     still carrying the prefix (the ASGI convention Starlette routes by). A path outside the
     stage gets API Gateway's own 403, so a page that forgets the prefix fails the test.
+    It stands in for the local gateway (`python -m service.gateway --stage /dev`), which
+    turns requests into real REST API events for the Lambda handler.
     """
 
     def __init__(self, app: ASGIApp, stage: str) -> None:
@@ -156,6 +159,8 @@ def chromium_or_skip() -> str:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = chromium_or_skip()
+    # expect() has its own 5 s default, short for a 1.5 MB bundle on a busy 2-core CI box.
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
