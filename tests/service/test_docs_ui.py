@@ -355,3 +355,10 @@ print("ok")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_assets_may_be_cached_but_api_answers_may_not(client: TestClient) -> None:
+    for path in ("/docs/assets/swagger-ui.css", f"/docs/assets/{REDOC_BUNDLE}"):
+        assert client.get(path).headers["cache-control"] == "public, max-age=86400"
+    assert client.get("/docs").headers["cache-control"] == "no-store"
+    assert client.get("/events").headers["cache-control"] == "no-store"
