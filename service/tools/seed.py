@@ -161,6 +161,18 @@ def target_settings(table: str | None, endpoint: str | None) -> Settings:
     return settings
 
 
+def describe_target(settings: Settings) -> str:
+    if settings.dynamodb_endpoint_url is None:
+        return f"{settings.table_name!r} in AWS {settings.aws_region}"
+    where = f"{settings.table_name!r} at {settings.dynamodb_endpoint_url}"
+    if (
+        ENDPOINT_FILE.exists()
+        and ENDPOINT_FILE.read_text().strip() == settings.dynamodb_endpoint_url
+    ):
+        where += f" (left by `make run` in {ENDPOINT_FILE})"
+    return where
+
+
 def _is_loopback(url: str) -> bool:
     from urllib.parse import urlsplit
 
@@ -196,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--endpoint",
         help="DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, else the one `make run` "
-        f"left in {ENDPOINT_FILE.name}, else AWS)",
+        "left in .data/endpoint, else AWS)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -204,18 +216,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--count must be 0 or more")
 
     settings = target_settings(args.table, args.endpoint)
-    where = settings.dynamodb_endpoint_url or f"AWS {settings.aws_region}"
-    print(
-        f"Seeding {args.count} sample events (seed {args.seed}) "
-        f"into {settings.table_name!r} at {where}."
-    )
+    target = describe_target(settings)
+    print(f"Seeding {args.count} sample events (seed {args.seed}) into {target}.")
     try:
         store = EventStore.from_settings(settings)
         written = load_samples(store, args.count, args.seed, progress=not args.no_progress)
     except StoreUnavailable as error:
         print(
-            f"error: {error} Is table {settings.table_name!r} there, at {where}? "
-            "`make run` creates it locally; for a stack, set EVENTS_TABLE_NAME to its tableName.",
+            f"error: {error} Is the table there, and the endpoint up? Target: {target}. "
+            "`make run` creates the table locally; for a stack, set EVENTS_TABLE_NAME to its "
+            "tableName output.",
             file=sys.stderr,
         )
         return 1

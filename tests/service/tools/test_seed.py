@@ -119,6 +119,20 @@ def test_a_configured_endpoint_wins_over_the_make_run_file(
     assert len(table_snapshot(dynamodb, table_name)) == 4
 
 
+def test_a_stale_make_run_endpoint_is_a_clear_error(
+    endpoint_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    endpoint_file.parent.mkdir()
+    endpoint_file.write_text("http://127.0.0.1:9\n")  # `make run` was killed, nothing listens
+
+    assert main(["--count", "3", "--no-progress"]) == 1
+
+    error = capsys.readouterr().err
+    assert "http://127.0.0.1:9 (left by `make run` in" in error
+
+
 def test_a_missing_table_is_a_clear_error(
     dynamodb_local: DynamoDBLocal, capsys: pytest.CaptureFixture[str]
 ) -> None:
