@@ -130,7 +130,7 @@ class Smoke:
                 try:
                     page = response.json()
                     listed = event in page["items"]
-                except (ValueError, KeyError, TypeError) as error:
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
                     _row("list", "GET /events", 200, latency, "FAILED")
                     raise StepFailed("list", f"unexpected body ({error})", response) from None
                 if listed:
@@ -187,7 +187,7 @@ class Smoke:
         else:
             try:
                 reason = check(response) if check else None
-            except (ValueError, KeyError, TypeError) as error:
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
                 reason = f"unexpected body ({type(error).__name__}: {error})"
         outcome = "ok" if reason is None else "FAILED"
         _row(name, f"{method} {path}", response.status_code, latency, outcome)
@@ -275,11 +275,14 @@ def stack_output(name: str, stack: str | None) -> str:
             "which is not on PATH."
         )
     command = [pulumi, "stack", "output", name, *(["--stack", stack] if stack else [])]
-    result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-        command, capture_output=True, text=True, timeout=120, check=False
-    )
+    shown = " ".join(["pulumi", *command[1:]])
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            command, capture_output=True, text=True, timeout=120, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"`{shown}` did not answer within 120 s") from None
     if result.returncode != 0 or not result.stdout.strip():
-        shown = " ".join(["pulumi", *command[1:]])
         raise UsageError(f"`{shown}` failed: {result.stderr.strip() or 'no output'}")
     return result.stdout.strip()
 
