@@ -95,8 +95,6 @@ CURSOR_VERSION = 2
 # each call pays at least one unit: items that fit in the unit a shard read pays for anyway
 # cost nothing, and every extra round trip costs a unit.
 READ_UNIT_BYTES = 4096
-# Until a page has shown how large this table's items are: a mid-sized event.
-_DEFAULT_ITEM_BYTES = 1024
 
 
 class Page(NamedTuple):
@@ -221,7 +219,8 @@ class EventStore:
         self._cursors = cursor_codec
         self._shards = status_shards
         self._read_shards = max(read_shards or status_shards, status_shards)
-        self._item_bytes = _DEFAULT_ITEM_BYTES
+        # The largest item of the last page read; unknown until a page has been read.
+        self._item_bytes: int | None = None
         self._pool = (
             ThreadPoolExecutor(max_workers=min(self._read_shards, 16), thread_name_prefix="shard")
             if self._read_shards > 1
@@ -473,10 +472,14 @@ class EventStore:
 
     def _batch_size(self, remaining: int, live_shards: int) -> int:
         """Items to read from a shard: its share of the rest of the page plus one look-ahead,
-        or more while they fit in the read unit the call pays for anyway (sized from the
-        largest item of the last page), but never more than the page could use."""
+        rounded up to fill the read units that share is billed anyway (sized by the largest
+        item of the last page), so a shard rarely needs a second call; never more than the
+        page could use."""
         share = -(-remaining // live_shards) + 1
-        return min(max(share, READ_UNIT_BYTES // self._item_bytes), remaining + 1)
+        if self._item_bytes is None:
+            return share
+        units = -(-share * self._item_bytes // READ_UNIT_BYTES)
+        return min(max(share, units * READ_UNIT_BYTES // self._item_bytes), remaining + 1)
 
     def _read_all(
         self, read: Callable[[_ShardReader, int], None], readers: list[_ShardReader], batch: int
