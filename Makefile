@@ -53,3 +53,7 @@ test-slow: install ## the slow suites: fuzzing, load, audit
 
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench-scaling
+bench-scaling: install ## RCU per list page and WCU per write by shard count and table size (~3 min)
+	$(BIN)/python -m bench.scaling

@@ -8,7 +8,15 @@ charges the minimum of 0.5.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Call(NamedTuple):
+    operation: str
+    units: float
+    index_units: float
+    """The part of `units` spent on global secondary indexes (0 unless detail="INDEXES")."""
+    scanned: int
 
 
 class CapacityMeter:
@@ -18,8 +26,9 @@ class CapacityMeter:
     ReturnConsumedCapacity, from any thread (the store reads shards in parallel).
     """
 
-    def __init__(self, client: Any) -> None:
-        self.calls: list[tuple[str, float, int]] = []
+    def __init__(self, client: Any, detail: str = "TOTAL") -> None:
+        self.calls: list[Call] = []
+        self._detail = detail
         self._lock = threading.Lock()
         self._client = client
 
@@ -35,21 +44,27 @@ class CapacityMeter:
         events.unregister("after-call.dynamodb.*", self._record)
 
     def _ask_for_capacity(self, params: dict[str, Any], **_: Any) -> None:
-        params.setdefault("ReturnConsumedCapacity", "TOTAL")
+        params.setdefault("ReturnConsumedCapacity", self._detail)
 
     def _record(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        capacity = parsed.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+        consumed = parsed.get("ConsumedCapacity", {})
+        indexes = consumed.get("GlobalSecondaryIndexes", {}).values()
+        call = Call(
+            model.name,
+            consumed.get("CapacityUnits", 0.0),
+            sum(index["CapacityUnits"] for index in indexes),
+            parsed.get("ScannedCount", 0),
+        )
         with self._lock:
-            self.calls.append((model.name, capacity, parsed.get("ScannedCount", 0)))
+            self.calls.append(call)
 
     @property
     def units(self) -> float:
-        return sum(capacity for _, capacity, _ in self.calls)
+        return sum(call.units for call in self.calls)
 
     @property
-    def scanned(self) -> int:
-        """Items the calls read, matching or not."""
-        return sum(count for _, _, count in self.calls)
+    def index_units(self) -> float:
+        return sum(call.index_units for call in self.calls)
 
     def operations(self) -> set[str]:
-        return {name for name, _, _ in self.calls}
+        return {call.operation for call in self.calls}
