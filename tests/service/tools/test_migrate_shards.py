@@ -201,7 +201,8 @@ def test_the_command_resumes_where_it_stopped_and_a_rerun_moves_nothing(
 
     # The printed token resumes after the last finished batch: the totals cover both runs,
     # 200 items scanned (not 60 + 200) and each misplaced event moved once.
-    assert main(["--shards", "16", "--batch-size", "30", "--resume-from", token.group(1)]) == 0
+    resume = ["--batch-size", "30", "--rate", "100000", "--resume-from", token.group(1)]
+    assert main(["--shards", "16", *resume]) == 0
     assert f"Scanned 200 items: moved {misplaced} to" in capsys.readouterr().out
     # The state file still holds the interrupted run: resuming from it rescans the rest
     # and finds those events already moved.
