@@ -75,3 +75,7 @@ docs: install ## code reference of service and infra (pdoc) in build/docs
 	rm -rf $(DOCS_DIR)
 	$(BIN)/python -m pdoc --docformat markdown --output-directory $(DOCS_DIR) $(DOCS_MODULES)
 	@echo "Code reference: $(DOCS_DIR)/index.html"
+
+.PHONY: bench-scaling
+bench-scaling: install ## RCU per list page and WCU per write by shard count and table size (~3 min)
+	$(BIN)/python -m bench.scaling
