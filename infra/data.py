@@ -33,7 +33,11 @@ def _key(schema: list[dict[str, str]], key_type: str) -> str | None:
 def _index(index: dict[str, Any]) -> dict[str, Any]:
     projection = index["Projection"]
     unknown = set(index) - {"IndexName", "KeySchema", "Projection"}
-    if unknown or set(projection) - {"ProjectionType", "NonKeyAttributes"}:
+    unknown |= {f"Projection.{key}" for key in projection} - {
+        "Projection.ProjectionType",
+        "Projection.NonKeyAttributes",
+    }
+    if unknown:
         raise ValueError(f"index {index['IndexName']}: no translation for {sorted(unknown)}")
     translated: dict[str, Any] = {
         "name": index["IndexName"],

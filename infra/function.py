@@ -128,6 +128,9 @@ class EventsFunction(pulumi.ComponentResource):
         cursor_secret = random.RandomPassword(
             f"{name}-cursor-secret", length=CURSOR_SECRET_LENGTH, special=False, opts=child
         )
+        # Marked secret here too (RandomPassword's own marking is done by the engine), so
+        # the whole environment stays encrypted in the state and hidden in output.
+        secret: pulumi.Output[str] = pulumi.Output.secret(cursor_secret.result)
         self.function = aws.lambda_.Function(
             f"{name}-function",
             package_type="Image",
@@ -144,8 +147,7 @@ class EventsFunction(pulumi.ComponentResource):
                 "variables": {
                     "EVENTS_TABLE_NAME": args.table_name,
                     "EVENTS_STATUS_SHARDS": str(args.status_shards),
-                    # RandomPassword marks its result secret, and so this whole environment.
-                    "EVENTS_CURSOR_SECRET": cursor_secret.result,
+                    "EVENTS_CURSOR_SECRET": secret,
                     "EVENTS_CORS_ORIGINS": ",".join(args.cors_origins),
                     "LOG_LEVEL": args.log_level,
                 }

@@ -45,6 +45,7 @@ class Registered:
 
     type: str
     name: str
+    id: str  # the physical id, as AWS would assign it
     raw_inputs: dict[str, Any]  # as sent, secrets still wrapped
     state: dict[str, Any]  # inputs plus the outputs the mocks computed
     options: dict[str, Any]  # protect, retainOnDelete, dependencies (URNs)
@@ -185,11 +186,13 @@ class AwsMocks(pulumi.runtime.Mocks):
         if not args.custom:  # a ComponentResource: nothing to compute
             return f"{args.name}-component", {}
         computed = _computed(args)
-        physical_id = computed.pop("id", None) or computed.get("name") or _hex(args.name, 12)
+        physical_id = str(computed.pop("id", None) or computed.get("name") or _hex(args.name, 12))
         state = {**args.inputs, **computed}
         options = self.options.get((args.typ, args.name), {})
-        self.registered.append(Registered(args.typ, args.name, dict(args.inputs), state, options))
-        return str(physical_id), state
+        self.registered.append(
+            Registered(args.typ, args.name, physical_id, dict(args.inputs), state, options)
+        )
+        return physical_id, state
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
