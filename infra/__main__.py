@@ -26,7 +26,10 @@ from infra.waf import WebFirewall, WebFirewallArgs  # noqa: E402
 config = load_config()
 name = f"events-{config.stack}"
 
-data = EventsTable(name, EventsTableArgs(protect=config.protect_data))
+data = EventsTable(
+    name,
+    EventsTableArgs(protect=config.protect_data, existing_table_name=config.existing_table_name),
+)
 image = ServiceImage(
     name,
     ServiceImageArgs(
@@ -35,6 +38,9 @@ image = ServiceImage(
         platform=config.platform,
         keep_images=config.ecr_keep_images,
         force_delete=not config.protect_data,
+        # The Dockerfile's own name for the architecture of the function stage.
+        build_args={"LAMBDA_ARCH": config.architecture},
+        pinned_image_uri=config.image_uri,
     ),
 )
 function = EventsFunction(
@@ -45,8 +51,8 @@ function = EventsFunction(
         memory_size=config.memory_size,
         timeout=config.timeout,
         reserved_concurrency=config.reserved_concurrency,
-        table_name=data.table.name,
-        table_arn=data.table.arn,
+        table_name=data.name,
+        table_arn=data.arn,
         index_arn=data.index_arn,
         status_shards=config.status_shards,
         log_level=config.log_level,
@@ -75,7 +81,7 @@ alarms = Alarms(
         function_timeout=config.timeout,
         api_name=api.rest_api.name,
         stage_name=config.stack,
-        table_name=data.table.name,
+        table_name=data.name,
         email=config.alarm_email,
     ),
 )
@@ -87,7 +93,7 @@ firewall = (
 
 pulumi.export("apiUrl", api.url)
 pulumi.export("docsUrl", pulumi.Output.format("{0}/docs", api.url))
-pulumi.export("tableName", data.table.name)
+pulumi.export("tableName", data.name)
 pulumi.export("functionName", function.function.name)
 pulumi.export("imageUri", image.image_uri)
 pulumi.export("logGroupName", function.log_group.name)

@@ -30,6 +30,8 @@ QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+PINNED_IMAGE = re.compile(r"^[^:@]+@sha256:[0-9a-f]{64}$")
 
 
 class ConfigError(pulumi.RunError):
@@ -79,6 +81,8 @@ class StackConfig:
     alarm_email: str | None
     enable_waf: bool
     waf_rate_limit: int
+    existing_table_name: str | None
+    image_uri: str | None
 
     @property
     def platform(self) -> str:
@@ -185,6 +189,22 @@ def _optional_email(raw: str) -> str | None:
     return raw
 
 
+def _optional_table_name(raw: str) -> str | None:
+    if raw == "":
+        return None
+    if not _TABLE_NAME.match(raw):
+        raise _Invalid("must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), or empty")
+    return raw
+
+
+def _optional_image_uri(raw: str) -> str | None:
+    if raw == "":
+        return None
+    if not PINNED_IMAGE.match(raw):
+        raise _Invalid("must be <repository url>@sha256:<64 hex digits>, or empty")
+    return raw
+
+
 @dataclass(frozen=True)
 class _Setting:
     key: str
@@ -227,6 +247,10 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("enableWaf", "enable_waf", _boolean, "false"),
     # AWS WAF's own bounds for a rate-based rule, counted per IP over 5 minutes.
     _Setting("wafRateLimit", "waf_rate_limit", _integer(10, 2_000_000_000), "1000"),
+    # Recovery settings (docs/operations.md), normally empty: serve a restored table
+    # instead of the stack's own, or pin the function to an image already in the repository.
+    _Setting("existingTableName", "existing_table_name", _optional_table_name, ""),
+    _Setting("imageUri", "image_uri", _optional_image_uri, ""),
 )
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ class ServiceImageArgs:
     platform: str  # "linux/arm64" or "linux/amd64", the function's architecture
     keep_images: int  # images the lifecycle policy keeps in the repository
     force_delete: bool  # let `pulumi destroy` delete a repository that still holds images
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    # An image already in the repository to run instead of building (a rollback).
+    pinned_image_uri: str | None = None
 
 
 def lifecycle_policy(keep_images: int) -> dict[str, Any]:
@@ -62,6 +66,14 @@ def pinned_uri(repository_url: str, repo_digest: str) -> str:
     return f"{repository_url}@{digest}"
 
 
+def check_pinned(pinned: str, repository_url: str) -> str:
+    if not pinned.startswith(f"{repository_url}@"):
+        raise pulumi.RunError(
+            f"imageUri {pinned!r} is not in this stack's repository {repository_url}"
+        )
+    return pinned
+
+
 def _relative(path: Path) -> str:
     # Relative to the program's working directory, as the docker provider resolves it:
     # an absolute path would differ between machines and make every `up` rebuild.
@@ -70,15 +82,13 @@ def _relative(path: Path) -> str:
 
 class ServiceImage(pulumi.ComponentResource):
     repository: aws.ecr.Repository
-    image: docker.Image
+    image: docker.Image | None  # None when a pinned image runs instead of a build
     image_uri: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("events-api:index:ServiceImage", name, None, opts)
-        if not args.dockerfile.is_file():
-            raise pulumi.RunError(f"no Dockerfile at {args.dockerfile}: the image cannot be built")
         child = pulumi.ResourceOptions(parent=self)
         self.repository = aws.ecr.Repository(
             f"{name}-repository",
@@ -93,27 +103,45 @@ class ServiceImage(pulumi.ComponentResource):
             policy=json.dumps(lifecycle_policy(args.keep_images)),
             opts=child,
         )
+        if args.pinned_image_uri:
+            pinned = args.pinned_image_uri
+            self.image = None
+            self.image_uri = self.repository.repository_url.apply(
+                lambda url: check_pinned(pinned, url)
+            )
+        else:
+            self.image = self._build(name, args)
+            self.image_uri = pulumi.Output.all(
+                self.repository.repository_url, self.image.repo_digest
+            ).apply(lambda values: pinned_uri(values[0], values[1]))
+        self.register_outputs({"imageUri": self.image_uri})
+
+    def _build(self, name: str, args: ServiceImageArgs) -> docker.Image:
+        if not args.dockerfile.is_file():
+            raise pulumi.RunError(f"no Dockerfile at {args.dockerfile}: the image cannot be built")
         context, dockerfile = _relative(args.context), _relative(args.dockerfile)
+        build_args = dict(args.build_args)
         tag = image_tag(
             args.context,
             args.dockerfile,
-            {"context": context, "dockerfile": dockerfile, "platform": args.platform},
+            {
+                "context": context,
+                "dockerfile": dockerfile,
+                "platform": args.platform,
+                "args": build_args,
+            },
         )
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
-        self.image = docker.Image(
+        return docker.Image(
             f"{name}-image",
             image_name=pulumi.Output.format("{0}:{1}", self.repository.repository_url, tag),
             build=docker.DockerBuildArgs(
-                context=context, dockerfile=dockerfile, platform=args.platform
+                context=context, dockerfile=dockerfile, platform=args.platform, args=build_args
             ),
             registry=docker.RegistryArgs(
                 server=self.repository.repository_url,
                 username=token.user_name,
                 password=pulumi.Output.secret(token.password),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.image_uri = pulumi.Output.all(
-            self.repository.repository_url, self.image.repo_digest
-        ).apply(lambda values: pinned_uri(values[0], values[1]))
-        self.register_outputs({"imageUri": self.image_uri})
