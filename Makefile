@@ -11,8 +11,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+DOCS_DIR ?= build/docs
+# infra/ joins the code reference once it exists. pdoc imports every module it documents
+# but never a package's __main__.py, so documenting infra creates no resources.
+DOCS_MODULES ?= service $(wildcard infra)
 
-.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean
+.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean gateway docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,6 +40,9 @@ run: install ## serve the API on http://127.0.0.1:8000 with an in-memory DynamoD
 run-persist: install ## same, keeping the data under .data/
 	$(BIN)/python -m service.local.serve --persist
 
+gateway: install ## the API behind a local API Gateway on http://127.0.0.1:3000/dev, handler in-process
+	$(BIN)/python -m service.gateway --stage dev --dynamodb-local
+
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,3 +60,8 @@ test-slow: install ## the slow suites: fuzzing, load, audit
 
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache
+
+docs: install ## code reference of service and infra (pdoc) in build/docs
+	rm -rf $(DOCS_DIR)
+	$(BIN)/python -m pdoc --docformat markdown --output-directory $(DOCS_DIR) $(DOCS_MODULES)
+	@echo "Code reference: $(DOCS_DIR)/index.html"

@@ -67,32 +67,16 @@ EventId = Annotated[
         examples=["pycon-2026"],
     ),
 ]
-Title = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_not_blank),
-    AfterValidator(_single_line),
-    Field(examples=["PyCon 2026"]),
-]
+# A required, non-blank text field; the line-break rule applies to the one-line fields.
+Text = Annotated[str, StringConstraints(min_length=1), AfterValidator(_not_blank)]
+Line = Annotated[Text, AfterValidator(_single_line)]
+Title = Annotated[Line, StringConstraints(max_length=200), Field(examples=["PyCon 2026"])]
 Description = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=1000),
-    AfterValidator(_not_blank),
-    Field(examples=["Three days of talks and sprints."]),
+    Text, StringConstraints(max_length=1000), Field(examples=["Three days of talks and sprints."])
 ]
-Location = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_not_blank),
-    AfterValidator(_single_line),
-    Field(examples=["Pittsburgh, PA"]),
-]
+Location = Annotated[Line, StringConstraints(max_length=200), Field(examples=["Pittsburgh, PA"])]
 Organizer = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_not_blank),
-    AfterValidator(_single_line),
-    Field(examples=["Python Software Foundation"]),
+    Line, StringConstraints(max_length=200), Field(examples=["Python Software Foundation"])
 ]
 EventDate = Annotated[
     str,

@@ -8,6 +8,8 @@ cache folder.
 
     python -m service.local.dynamodb_local fetch    # download and verify the jar
     python -m service.local.dynamodb_local serve    # run it in the foreground
+    python -m service.local.dynamodb_local create-table    # the events table, where the
+        # environment points the service (EVENTS_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB)
 """
 
 from __future__ import annotations
@@ -298,16 +300,45 @@ def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
     return True
 
 
+def create_configured_table(wait_seconds: float) -> str:
+    """Create the table the service's settings name, at their endpoint, waiting for it to answer."""
+    from botocore.exceptions import BotoCoreError
+
+    from service.settings import Settings
+    from service.store import create_dynamodb_client
+
+    settings = Settings()
+    client = create_dynamodb_client(settings)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            created = ensure_table(client, settings.table_name)
+            break
+        except BotoCoreError as error:  # not answering yet, as a container just started
+            if time.monotonic() > deadline:
+                raise DynamoDBLocalError(
+                    f"DynamoDB at {settings.dynamodb_endpoint_url or 'AWS'}: {error}"
+                ) from None
+            time.sleep(0.5)
+    return f"Table {settings.table_name!r} {'created' if created else 'already exists'}."
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["fetch", "serve"])
+    parser.add_argument("command", choices=["fetch", "serve", "create-table"])
     parser.add_argument("--db-path", type=Path, help="persist data here instead of in memory")
+    parser.add_argument(
+        "--wait", type=float, default=30.0, help="create-table: seconds to wait for the endpoint"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
             print(fetch_jar())
+            return 0
+        if args.command == "create-table":
+            print(create_configured_table(args.wait))
             return 0
         with DynamoDBLocal(args.db_path) as local:
             print(f"DynamoDB Local ({local.engine}) on {local.endpoint_url}; Ctrl-C stops it.")

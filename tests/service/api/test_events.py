@@ -159,6 +159,14 @@ def test_a_body_that_is_not_json_by_content_type_is_415(client: TestClient) -> N
     assert_problem(response, 415)
 
 
+def test_a_json_body_without_content_type_is_read_as_json(client: TestClient) -> None:
+    import json
+
+    response = client.post("/events", content=json.dumps(new_event(eventId="bare")).encode())
+    assert response.status_code == 201, response.text
+    assert response.json()["eventId"] == "bare"
+
+
 def test_bodies_over_64_kib_are_413(client: TestClient, dynamodb: Any, table_name: str) -> None:
     response = client.post("/events", json=new_event(description="x" * (65 * 1024)))
     assert_problem(response, 413)
