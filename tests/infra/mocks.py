@@ -15,6 +15,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
+from service.table import create_table_request
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
@@ -175,6 +177,49 @@ def _computed(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     raise NotImplementedError(f"the mocks have no outputs for {args.typ} ({args.name})")
 
 
+def _existing_table(name: str) -> dict[str, Any]:
+    """getTable's answer: a table restored from the events table, or, named "wrong-...",
+    a table of some other shape."""
+    request = create_table_request(name)
+    if name.startswith("wrong-"):
+        request["KeySchema"] = [{"AttributeName": "id", "KeyType": "HASH"}]
+        request["GlobalSecondaryIndexes"] = []
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+        "hashKey": request["KeySchema"][0]["AttributeName"],
+        "rangeKey": "",
+        "billingMode": request["BillingMode"],
+        "attributes": [
+            {"name": a["AttributeName"], "type": a["AttributeType"]}
+            for a in request["AttributeDefinitions"]
+        ],
+        "globalSecondaryIndexes": [
+            {
+                "name": index["IndexName"],
+                "hashKey": "",
+                "rangeKey": "",
+                "keySchemas": [
+                    {"attributeName": key["AttributeName"], "keyType": key["KeyType"]}
+                    for key in index["KeySchema"]
+                ],
+                "projectionType": index["Projection"]["ProjectionType"],
+                "nonKeyAttributes": [],
+                "onDemandThroughputs": [],
+                "warmThroughputs": [],
+                "readCapacity": 0,
+                "writeCapacity": 0,
+            }
+            for index in request["GlobalSecondaryIndexes"]
+        ],
+        "localSecondaryIndexes": [],
+        "deletionProtectionEnabled": True,
+        "pointInTimeRecovery": {"enabled": True, "recoveryPeriodInDays": 35},
+        "serverSideEncryption": {"enabled": True, "kmsKeyArn": ""},
+    }
+
+
 class AwsMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.registered: list[Registered] = []
@@ -209,6 +254,8 @@ class AwsMocks(pulumi.runtime.Mocks):
                     "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
                     "expiresAt": "2030-01-01T00:00:00Z",
                 }, []
+            case "aws:dynamodb/getTable:getTable":
+                return _existing_table(str(args.args["name"])), []
             case "aws:index/getPartition:getPartition":
                 return {
                     "id": "aws",

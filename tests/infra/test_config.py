@@ -92,6 +92,8 @@ def test_values_are_typed() -> None:
         ("ecrKeepImages", "1", "from 2 to 1000"),
         ("alarmEmail", "oncall", "e-mail address"),
         ("wafRateLimit", "5", "from 10 to 2000000000"),
+        ("existingTableName", "a", "DynamoDB table name"),
+        ("imageUri", "repo:latest", "@sha256:"),
     ],
 )
 def test_an_invalid_value_is_refused_naming_the_setting(

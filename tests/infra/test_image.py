@@ -6,6 +6,7 @@ import json
 import os
 import re
 
+import pulumi
 import pytest
 
 from infra.build_context import image_tag
@@ -43,6 +44,37 @@ def test_x86_64_builds_and_runs_amd64() -> None:
 
     assert deployment.one(FUNCTION).inputs["architectures"] == ["x86_64"]
     assert deployment.one(IMAGE).inputs["build"]["platform"] == "linux/amd64"
+    assert deployment.one(IMAGE).inputs["build"]["args"] == {"LAMBDA_ARCH": "x86_64"}
+
+
+def test_the_dockerfile_takes_the_architecture_the_program_passes(stack: Deployment) -> None:
+    # The function stage is FROM --platform=linux/${LAMBDA_ARCH}: the build argument, not
+    # only --platform, decides what the function stage runs on.
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    build_args = stack.one(IMAGE).inputs["build"]["args"]
+
+    assert build_args == {"LAMBDA_ARCH": "arm64"}
+    for name in build_args:
+        assert re.search(rf"^ARG {name}\b", dockerfile, re.MULTILINE), name
+    assert re.search(r"^FROM --platform=linux/\$\{LAMBDA_ARCH\}", dockerfile, re.MULTILINE)
+
+
+def test_a_pinned_image_runs_without_a_build(dev: Deployment) -> None:
+    repository_url = dev.one(REPOSITORY).state["repositoryUrl"]
+    pinned = f"{repository_url}@sha256:{'b' * 64}"
+
+    deployment = deploy("dev", {"imageUri": pinned})
+
+    assert deployment.all(IMAGE) == []
+    assert deployment.one(FUNCTION).inputs["imageUri"] == pinned
+    assert deployment.outputs["imageUri"] == pinned
+
+
+def test_a_pinned_image_must_come_from_the_stacks_repository() -> None:
+    foreign = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/elsewhere@sha256:{'b' * 64}"
+
+    with pytest.raises(pulumi.RunError, match="not in this stack's repository"):
+        deploy("dev", {"imageUri": foreign})
 
 
 def test_the_image_is_built_from_the_root_dockerfile_and_pushed_to_the_repository(
@@ -62,6 +94,7 @@ def test_the_image_is_built_from_the_root_dockerfile_and_pushed_to_the_repositor
             "context": build["context"],
             "dockerfile": build["dockerfile"],
             "platform": build["platform"],
+            "args": build["args"],
         },
     )
     assert image.inputs["imageName"] == f"{repository_url}:{tag}"

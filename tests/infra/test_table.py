@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from infra.data import table_args
 from service.table import create_table_request
-from tests.infra.conftest import Deployment
+from tests.infra.conftest import Deployment, deploy
+from tests.infra.mocks import ACCOUNT, REGION
 
 TABLE = "aws:dynamodb/table:Table"
 
@@ -113,3 +115,33 @@ def test_a_range_key_and_included_attributes_translate() -> None:
 
     assert translated["range_key"] == "dateEventId"
     assert translated["global_secondary_indexes"][0]["non_key_attributes"] == ["title"]
+
+
+def test_an_existing_table_replaces_the_stacks_own() -> None:
+    deployment = deploy("prod", {"existingTableName": "events-restored"})
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/events-restored"
+
+    assert deployment.all(TABLE) == []
+    assert deployment.outputs["tableName"] == "events-restored"
+    variables = deployment.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert variables["EVENTS_TABLE_NAME"] == "events-restored"
+    policy = deployment.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"]
+    assert f'"{arn}"' in policy
+    assert f'"{arn}/index/status-date-index"' in policy
+    throttles = [
+        alarm
+        for alarm in deployment.all("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if "metricQueries" in alarm.inputs
+    ]
+    (alarm,) = throttles
+    tables = {
+        q["metric"]["dimensions"]["TableName"]
+        for q in alarm.inputs["metricQueries"]
+        if "metric" in q
+    }
+    assert tables == {"events-restored"}
+
+
+def test_an_existing_table_of_another_shape_is_refused() -> None:
+    with pytest.raises(pulumi.RunError, match="'wrong-table' is not an events table"):
+        deploy("dev", {"existingTableName": "wrong-table"})
