@@ -58,6 +58,16 @@ test: lint ## lint, then the whole suite (slow suites excluded)
 test-slow: install ## the slow suites: fuzzing, load, audit
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
+COUNT ?= 200
+
+.PHONY: seed openapi
+
+seed: install ## load COUNT (200) sample events into the configured table, or `make run`'s
+	$(BIN)/python -m service.tools.seed --count $(COUNT)
+
+openapi: install ## regenerate docs/openapi.json, the published API document
+	$(BIN)/python -m service.tools.openapi
+
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import random
 import secrets
+import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -88,6 +90,14 @@ _TRANSIENT_ERROR_CODES = frozenset(
     }
 )
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+
+# BatchWriteItem takes at most 25 puts, BatchGetItem at most 100 keys. Either may hand
+# back part of a request as Unprocessed* under throttling: resend those with backoff.
+BATCH_WRITE_SIZE = 25
+BATCH_GET_SIZE = 100
+BATCH_ATTEMPTS = 8
+BATCH_BACKOFF_SECONDS = 0.05
+BATCH_BACKOFF_CAP_SECONDS = 2.0
 
 CURSOR_VERSION = 1
 # Per-shard cursor positions: not read yet, or fully read; otherwise the last index key read.
@@ -312,6 +322,78 @@ class EventStore:
                 f"Event {event_id!r} is at version {current}; If-Match did not match it."
             )
         return _not_found(event_id)
+
+    # Batches
+
+    def put_many(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Store whole events (server fields included) whose eventId is not taken yet.
+
+        Put-if-absent in batches: BatchWriteItem cannot carry a condition, so a
+        consistent BatchGetItem first finds the ids already stored, and those events
+        are left exactly as they are. Returns how many events were written.
+        """
+        pending: dict[str, Mapping[str, Any]] = {}
+        for event in events:
+            if set(event) != set(PUBLIC_FIELDS):
+                raise ValueError(f"An event needs exactly the fields {', '.join(PUBLIC_FIELDS)}.")
+            if event["eventId"] in pending:
+                raise ValueError(f"eventId {event['eventId']!r} appears twice.")
+            pending[event["eventId"]] = event
+        taken = self._stored_ids(list(pending))
+        items = [
+            to_item(event, self._shards)
+            for event_id, event in pending.items()
+            if event_id not in taken
+        ]
+        for start in range(0, len(items), BATCH_WRITE_SIZE):
+            requests = [
+                {"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_SIZE]
+            ]
+            self._until_processed(
+                self._client.batch_write_item, {self._table: requests}, "UnprocessedItems"
+            )
+        return len(items)
+
+    def _stored_ids(self, event_ids: list[str]) -> set[str]:
+        stored: set[str] = set()
+        for start in range(0, len(event_ids), BATCH_GET_SIZE):
+            request = {
+                self._table: {
+                    "Keys": [
+                        {PARTITION_KEY: {"S": event_id}}
+                        for event_id in event_ids[start : start + BATCH_GET_SIZE]
+                    ],
+                    "ProjectionExpression": PARTITION_KEY,
+                    "ConsistentRead": True,
+                }
+            }
+            for response in self._until_processed(
+                self._client.batch_get_item, request, "UnprocessedKeys"
+            ):
+                for item in response.get("Responses", {}).get(self._table, []):
+                    stored.add(item[PARTITION_KEY]["S"])
+        return stored
+
+    @staticmethod
+    def _until_processed(
+        send: Callable[..., Any], requests: Mapping[str, Any], unprocessed: str
+    ) -> list[Any]:
+        """Send a batch request, then resend what DynamoDB left unprocessed, with backoff."""
+        responses = []
+        for attempt in range(BATCH_ATTEMPTS):
+            with dynamodb_errors():
+                response = send(RequestItems=requests)
+            responses.append(response)
+            requests = response.get(unprocessed) or {}
+            if not requests:
+                return responses
+            # Full jitter (AWS's backoff advice), so parallel loaders do not retry in step.
+            ceiling = min(BATCH_BACKOFF_CAP_SECONDS, BATCH_BACKOFF_SECONDS * 2**attempt)
+            time.sleep(random.uniform(0, ceiling))  # noqa: S311 - timing, not security
+        raise StoreUnavailable(
+            f"DynamoDB left part of a batch unprocessed after {BATCH_ATTEMPTS} attempts; "
+            "retry shortly."
+        )
 
     # Listing
 
