@@ -22,14 +22,10 @@ from typing import Any
 
 from service.cursor import CursorCodec
 from service.local.capacity import CapacityMeter
-from service.local.dynamodb_local import (
-    DynamoDBLocal,
-    batch_put,
-    ensure_table,
-    use_local_credentials,
-)
+from service.local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
 from service.store import EventStore, to_item
 from service.table import shard_of
+from service.tools.table_admin import TableAdmin
 
 STATUSES = ("active", "cancelled", "completed")
 PAGE = 50
@@ -125,11 +121,10 @@ def page_table(
     for shards in shard_counts:
         table = f"bench-scaling-{shards}-{description_chars}"
         ensure_table(client, table)
+        admin = TableAdmin(client, table, shards)
         loaded = 0
         for size in sorted(sizes):
-            batch_put(
-                client, table, [to_item(e, shards) for e in events(loaded, size, description_chars)]
-            )
+            admin.put_items([to_item(e, shards) for e in events(loaded, size, description_chars)])
             loaded = size
             store = EventStore(client, table, CODEC, shards)
             c = measure_pages(store, client, table, pages)
@@ -147,6 +142,7 @@ def write_table(client: Any) -> None:
     table = "bench-scaling-writes"
     ensure_table(client, table)
     store = EventStore(client, table, CODEC, 16)
+    admin = TableAdmin(client, table, 16)
     server_set = {"eventId", "createdAt", "updatedAt", "version"}
     fields = {
         name: value for name, value in next(events(0, 1, 32)).items() if name not in server_set
@@ -156,14 +152,14 @@ def write_table(client: Any) -> None:
     ids = (f"m{number}" for number in itertools.count())
     mover = next(event_id for event_id in ids if shard_of(event_id, 4) != shard_of(event_id, 16))
     EventStore(client, table, CODEC, 4).create({**fields, "eventId": mover})
-    (move,) = store.find_misplaced(after=None, limit=10).moves
+    (move,) = admin.find_misplaced(after=None, limit=10).moves
     writes: list[tuple[str, Callable[[], object]]] = [
         ("create", lambda: store.create({**fields, "eventId": "w2"})),
         ("update a field that is no index key", lambda: store.update("w2", {"title": "New"})),
         ("update status", lambda: store.update("w2", {"status": "cancelled"})),
         ("update date", lambda: store.update("w2", {"date": "2026-09-09"})),
         ("delete", lambda: store.delete("w2")),
-        ("migration: move one event to its new shard", lambda: store.move_shard(move)),
+        ("migration: move one event to its new shard", lambda: admin.move_shard(move)),
     ]
     print("| write (event < 1 KB) | WCU total | on the table | on the status index |")
     print("|---|---:|---:|---:|")

@@ -26,11 +26,12 @@ Data flows one way, and each step lives in one module:
 | `service.settings` | configuration, read once from the environment |
 | `service.models` | request and response schemas, and the rules each field follows |
 | `service.table` | the table and status-index definition, shared with infra and the local tools |
-| `service.store` | `EventStore`: every DynamoDB read and write |
+| `service.store` | `EventStore`: every DynamoDB read and write the API makes |
 | `service.cursor` | opaque, HMAC-signed pagination cursors |
 | `service.errors` | domain errors and their problem+json translation |
 | `service.api` | the thin HTTP routes and their shared dependencies |
 | `service.app` | `create_app()`: middleware, routers, error handlers, docs pages |
 | `service.docs` | `/docs` and `/redoc`, served with no CDN and under any stage prefix |
 | `service.local` | DynamoDB Local and the development server (not in the Lambda image) |
+| `service.tools` | operator commands and their DynamoDB calls, `TableAdmin` (not in the image) |
 """

@@ -5,7 +5,7 @@
     python -m service.tools.migrate_shards --shards 16 --check
 
 Scans the table in batches and rewrites `statusShard` of each event whose shard changes,
-through EventStore.move_shard: a conditional write, so a deleted event stays deleted and
+through TableAdmin.move_shard: a conditional write, so a deleted event stays deleted and
 a concurrent update's index keys win. Progress is saved after every batch (to the state
 file, and as a token printed when the run stops early); a rerun moves only what is still
 misplaced. `--check` writes nothing and exits 1 while any event is misplaced. The table
@@ -34,8 +34,8 @@ from tqdm import tqdm
 
 from service.errors import StoreUnavailable
 from service.settings import Settings
-from service.store import EventStore
 from service.table import MAX_STATUS_SHARDS
+from service.tools.table_admin import TableAdmin
 
 
 @dataclass
@@ -114,7 +114,7 @@ class RateLimit:
 
 
 def migrate(
-    store: EventStore,
+    admin: TableAdmin,
     state: MigrationState,
     *,
     batch_size: int = 100,
@@ -133,7 +133,7 @@ def migrate(
 
     def run_segment(segment: int) -> None:
         while not state.done[segment] and not stop.is_set():
-            batch = store.find_misplaced(
+            batch = admin.find_misplaced(
                 after=state.positions[segment],
                 limit=batch_size,
                 segment=segment,
@@ -143,7 +143,7 @@ def migrate(
             if not check:
                 for move in batch.moves:
                     rate.wait()
-                    moved += store.move_shard(move)
+                    moved += admin.move_shard(move)
             with lock:
                 state.positions[segment] = batch.next_position
                 state.done[segment] = batch.next_position is None
@@ -239,16 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     table = args.table or settings.table_name
     state = _initial_state(args, parser, table)
-    store = EventStore.from_settings(
+    admin = TableAdmin.from_settings(
         settings.model_copy(
             update={"table_name": table, "status_shards": args.shards, "status_shards_read": None}
         )
     )
     try:
-        total = store.approximate_item_count()
+        total = admin.approximate_item_count()
         with tqdm(total=total, initial=state.scanned, unit=" items", file=sys.stderr) as bar:
             migrate(
-                store,
+                admin,
                 state,
                 batch_size=args.batch_size,
                 check=args.check,

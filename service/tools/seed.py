@@ -4,7 +4,7 @@
 
 Event n of seed s is always the same event, with eventId `sample-<s>-<n>`: a larger
 count adds events and keeps the first ones. Writing is put-if-absent (see
-EventStore.put_many), so a second run adds nothing and never undoes a user's edits.
+TableAdmin.put_many), so a second run adds nothing and never undoes a user's edits.
 
 The table is the one the service would use (EVENTS_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB).
 With no endpoint configured and `make run` serving, its DynamoDB Local is the target.
@@ -24,7 +24,8 @@ from service.local.dynamodb_local import use_local_credentials
 from service.local.serve import ENDPOINT_FILE
 from service.models import EventCreate, EventStatus
 from service.settings import Settings
-from service.store import EventRecord, EventStore
+from service.store import EventRecord
+from service.tools.table_admin import TableAdmin
 
 DEFAULT_COUNT = 200
 DEFAULT_SEED = 2026
@@ -179,7 +180,7 @@ def _is_loopback(url: str) -> bool:
     return urlsplit(url).hostname in {"127.0.0.1", "localhost", "::1"}
 
 
-def load_samples(store: EventStore, count: int, seed: int, progress: bool = True) -> int:
+def load_samples(admin: TableAdmin, count: int, seed: int, progress: bool = True) -> int:
     """Write the sample set put-if-absent; returns how many events were new."""
     from tqdm import tqdm
 
@@ -189,11 +190,11 @@ def load_samples(store: EventStore, count: int, seed: int, progress: bool = True
         for event in sample_events(count, seed):
             batch.append(event)
             if len(batch) == CHUNK:
-                written += store.put_many(batch)
+                written += admin.put_many(batch)
                 bar.update(len(batch))
                 batch = []
         if batch:
-            written += store.put_many(batch)
+            written += admin.put_many(batch)
             bar.update(len(batch))
     return written
 
@@ -219,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     target = describe_target(settings)
     print(f"Seeding {args.count} sample events (seed {args.seed}) into {target}.")
     try:
-        store = EventStore.from_settings(settings)
-        written = load_samples(store, args.count, args.seed, progress=not args.no_progress)
+        admin = TableAdmin.from_settings(settings)
+        written = load_samples(admin, args.count, args.seed, progress=not args.no_progress)
     except StoreUnavailable as error:
         print(
             f"error: {error} Is the table there, and the endpoint up? Target: {target}. "

@@ -15,10 +15,10 @@ import pytest
 from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, StoreUnavailable, VersionMismatch
 from service.local.capacity import CapacityMeter
-from service.local.dynamodb_local import batch_put
 from service.models import EventCreate
 from service.store import EventRecord, EventStore, to_item
 from service.table import DATE_KEY_ATTRIBUTE, STATUS_INDEX, date_key, status_shard_key
+from service.tools.table_admin import TableAdmin
 from tests.conftest import make_table, new_event, store_event
 
 STATUSES = ("active", "cancelled", "completed")
@@ -59,7 +59,8 @@ def bulk_load(store: EventStore, dynamodb: Any, count: int, seed: int = 3) -> li
                 "version": 1,
             }
         )
-    batch_put(dynamodb, store._table, [to_item(event, store._shards) for event in events])
+    admin = TableAdmin(dynamodb, store._table, store._shards)
+    admin.put_items([to_item(event, store._shards) for event in events])
     return events
 
 

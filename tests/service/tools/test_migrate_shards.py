@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from service.errors import EventNotFound, StoreUnavailable
-from service.local.dynamodb_local import DynamoDBLocal, batch_put
+from service.local.dynamodb_local import DynamoDBLocal
 from service.store import EventStore, from_item, to_item
 from service.table import shard_of
 from service.tools.migrate_shards import MigrationState, main, migrate
+from service.tools.table_admin import TableAdmin
 from tests.conftest import make_settings, make_table, store_event, table_snapshot
 from tests.service.test_store import STATUSES, bulk_load, sort_key, walk
 
@@ -51,7 +52,7 @@ def fresh_copy(dynamodb_local: DynamoDBLocal, dynamodb: Any, table: str, shards:
     """A new table holding the same events, written from scratch with `shards`."""
     copy = make_table(dynamodb)
     events = [from_item(item) for item in table_snapshot(dynamodb, table)]
-    batch_put(dynamodb, copy, [to_item(event, shards) for event in events])
+    TableAdmin(dynamodb, copy, shards).put_items([to_item(event, shards) for event in events])
     return copy
 
 
@@ -82,7 +83,7 @@ def test_a_migrated_table_answers_exactly_as_a_fresh_one(
     assert answers(both) == answers(open_store(dynamodb_local, dynamodb, copies[0], new))
 
     # 2. Migrate, in three scan segments.
-    mover = open_store(dynamodb_local, dynamodb, table_name, new)
+    mover = TableAdmin(dynamodb, table_name, new)
     state = migrate(mover, MigrationState.start(table_name, new, 3), batch_size=40)
     assert state.finished
     assert state.scanned == len(events)  # one created, one deleted
@@ -118,7 +119,7 @@ def test_a_walk_spanning_the_whole_migration_sees_each_event_once(
     next_page(before)
     next_page(before)
     next_page(both)
-    migrate(after, MigrationState.start(table_name, 16, 1))
+    migrate(TableAdmin(dynamodb, table_name, 16), MigrationState.start(table_name, 16, 1))
     next_page(both)
     while cursor is not None:
         next_page(after)
@@ -134,7 +135,7 @@ def test_a_move_never_revives_a_deleted_event_or_undoes_an_update(
     gone, changed, kept = moving_ids(4, 16, 3)
     for event_id in (gone, changed, kept):
         store_event(before, eventId=event_id)
-    mover = open_store(dynamodb_local, dynamodb, table_name, 16)
+    mover = TableAdmin(dynamodb, table_name, 16)
     batch = mover.find_misplaced(after=None, limit=10)
     assert {move.event_id for move in batch.moves} == {gone, changed, kept}
     # Between the scan and the writes, the new code deletes one event and updates another.
@@ -171,25 +172,23 @@ def test_the_command_resumes_where_it_stopped_and_a_rerun_moves_nothing(
     before = open_store(dynamodb_local, dynamodb, table_name, 4)
     bulk_load(before, dynamodb, 200)
     misplaced = len(
-        open_store(dynamodb_local, dynamodb, table_name, 16)
-        .find_misplaced(after=None, limit=1000)
-        .moves
+        TableAdmin(dynamodb, table_name, 16).find_misplaced(after=None, limit=1000).moves
     )
     assert main(["--shards", "16", "--check"]) == 1
     assert f"Scanned 200 items: {misplaced} not in" in capsys.readouterr().out
 
     # DynamoDB gives up on the third batch, as a throttled table would after the retries.
-    scan_batch = EventStore.find_misplaced
+    scan_batch = TableAdmin.find_misplaced
     calls = 0
 
-    def throttled_on_the_third_batch(self: EventStore, **kwargs: Any) -> Any:
+    def throttled_on_the_third_batch(self: TableAdmin, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 3:
             raise StoreUnavailable("The event store is unavailable; retry shortly.")
         return scan_batch(self, **kwargs)
 
-    monkeypatch.setattr(EventStore, "find_misplaced", throttled_on_the_third_batch)
+    monkeypatch.setattr(TableAdmin, "find_misplaced", throttled_on_the_third_batch)
     state_file = tmp_path / "migration.json"
     assert main(["--shards", "16", "--batch-size", "30", "--state-file", str(state_file)]) == 1
     stopped = MigrationState.from_json(state_file.read_text())
@@ -197,7 +196,7 @@ def test_the_command_resumes_where_it_stopped_and_a_rerun_moves_nothing(
     token = re.search(r"--resume-from (\S+)", capsys.readouterr().err)
     assert token is not None
     assert MigrationState.from_token(token.group(1)) == stopped
-    monkeypatch.setattr(EventStore, "find_misplaced", scan_batch)
+    monkeypatch.setattr(TableAdmin, "find_misplaced", scan_batch)
 
     # The printed token resumes after the last finished batch: the totals cover both runs,
     # 200 items scanned (not 60 + 200) and each misplaced event moved once.

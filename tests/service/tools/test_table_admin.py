@@ -1,18 +1,19 @@
-"""EventStore.put_many on DynamoDB Local: put-if-absent in batches, partial batches resent."""
+"""TableAdmin.put_many on DynamoDB Local: put-if-absent in batches, partial batches resent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from service import store as store_module
 from service.cursor import CursorCodec
 from service.errors import StoreUnavailable
 from service.models import EventCreate
 from service.store import EventStore
-from tests.conftest import make_table, new_event
+from service.tools import table_admin
+from service.tools.table_admin import TableAdmin
+from tests.conftest import new_event
 
 STORED_AT = "2026-01-01T00:00:00.000Z"
 
@@ -28,10 +29,14 @@ def whole_event(event_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(dynamodb: Any) -> Iterator[EventStore]:
-    table = make_table(dynamodb)
-    yield EventStore(dynamodb, table, CursorCodec("batch-test-secret-0123"), 4)
-    dynamodb.delete_table(TableName=table)
+def store(dynamodb: Any, table_name: str) -> EventStore:
+    """How the API reads what the admin writes."""
+    return EventStore(dynamodb, table_name, CursorCodec("batch-test-secret-0123"), 4)
+
+
+@pytest.fixture
+def admin(dynamodb: Any, table_name: str) -> TableAdmin:
+    return TableAdmin(dynamodb, table_name, 4)
 
 
 class OnePerCall:
@@ -75,16 +80,18 @@ class OnePerCall:
 
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "BATCH_BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr(table_admin, "BATCH_BACKOFF_SECONDS", 0.0)
 
 
-def test_put_many_writes_events_the_api_reads_and_lists(store: EventStore) -> None:
+def test_put_many_writes_events_the_api_reads_and_lists(
+    admin: TableAdmin, store: EventStore
+) -> None:
     events = [
         whole_event(f"batch-{number:03d}", status=("active", "cancelled")[number % 2])
         for number in range(60)
     ]
 
-    assert store.put_many(events) == 60
+    assert admin.put_many(events) == 60
 
     assert store.get("batch-007") == events[7]
     listed = store.list_events(status="cancelled", limit=100).items
@@ -93,11 +100,11 @@ def test_put_many_writes_events_the_api_reads_and_lists(store: EventStore) -> No
     ]
 
 
-def test_put_many_never_overwrites_a_stored_event(store: EventStore) -> None:
-    store.put_many([whole_event("edited")])
+def test_put_many_never_overwrites_a_stored_event(admin: TableAdmin, store: EventStore) -> None:
+    admin.put_many([whole_event("edited")])
     edited = store.update("edited", {"title": "Renamed by a user"})
 
-    written = store.put_many([whole_event("edited"), whole_event("new")])
+    written = admin.put_many([whole_event("edited"), whole_event("new")])
 
     assert written == 1
     assert store.get("edited") == edited
@@ -105,25 +112,25 @@ def test_put_many_never_overwrites_a_stored_event(store: EventStore) -> None:
 
 
 def test_unprocessed_items_are_resent_until_written(
-    store: EventStore, dynamodb: Any, no_backoff: None
+    admin: TableAdmin, store: EventStore, dynamodb: Any, no_backoff: None
 ) -> None:
     events = [whole_event(f"slow-{number}") for number in range(5)]
 
     with OnePerCall(dynamodb, "BatchWriteItem", "UnprocessedItems") as throttle:
-        assert store.put_many(events) == 5
+        assert admin.put_many(events) == 5
 
     assert throttle.calls == 5
     assert all(store.get(event["eventId"]) == event for event in events)
 
 
 def test_unprocessed_keys_are_resent_so_no_stored_event_is_overwritten(
-    store: EventStore, dynamodb: Any, no_backoff: None
+    admin: TableAdmin, store: EventStore, dynamodb: Any, no_backoff: None
 ) -> None:
-    store.put_many([whole_event(f"kept-{number}") for number in range(3)])
+    admin.put_many([whole_event(f"kept-{number}") for number in range(3)])
     edited = store.update("kept-2", {"capacity": 7})
 
     with OnePerCall(dynamodb, "BatchGetItem", "UnprocessedKeys") as throttle:
-        written = store.put_many([whole_event(f"kept-{number}") for number in range(4)])
+        written = admin.put_many([whole_event(f"kept-{number}") for number in range(4)])
 
     assert throttle.calls == 4
     assert written == 1
@@ -131,17 +138,17 @@ def test_unprocessed_keys_are_resent_so_no_stored_event_is_overwritten(
 
 
 def test_a_batch_still_unprocessed_after_every_attempt_is_store_unavailable(
-    store: EventStore, dynamodb: Any, no_backoff: None
+    admin: TableAdmin, dynamodb: Any, no_backoff: None
 ) -> None:
-    events = [whole_event(f"stuck-{number}") for number in range(store_module.BATCH_ATTEMPTS + 2)]
+    events = [whole_event(f"stuck-{number}") for number in range(table_admin.BATCH_ATTEMPTS + 2)]
 
     with (
         OnePerCall(dynamodb, "BatchWriteItem", "UnprocessedItems") as throttle,
         pytest.raises(StoreUnavailable),
     ):
-        store.put_many(events)
+        admin.put_many(events)
 
-    assert throttle.calls == store_module.BATCH_ATTEMPTS
+    assert throttle.calls == table_admin.BATCH_ATTEMPTS
 
 
 @pytest.mark.parametrize(
@@ -154,9 +161,9 @@ def test_a_batch_still_unprocessed_after_every_attempt_is_store_unavailable(
     ids=["duplicate id", "missing field", "unknown field"],
 )
 def test_put_many_refuses_malformed_input_and_writes_nothing(
-    store: EventStore, make_events: Callable[[], list[dict[str, Any]]]
+    admin: TableAdmin, store: EventStore, make_events: Callable[[], list[dict[str, Any]]]
 ) -> None:
     with pytest.raises(ValueError, match=r"eventId|fields"):
-        store.put_many(make_events())
+        admin.put_many(make_events())
 
     assert store.list_events(status=None, limit=10).items == []
