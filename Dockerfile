@@ -32,9 +32,11 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     && uv pip install --require-hashes --requirement requirements.txt --target task \
       --python-platform "$platform" --python-version 3.13 --only-binary :all:
 COPY service/ task/service/
+# Local tooling and operator commands never run in the function (tests/infra/test_iam.py
+# reads this line: the function's policy covers the DynamoDB calls of what stays).
 # The task root is read-only in Lambda, so Python could never cache bytecode there: compile
 # it now, once, to spare every cold start. The image never changes, so no source checks.
-RUN rm -rf task/service/local task/service/gateway.py \
+RUN rm -rf task/service/local task/service/gateway.py task/service/tools \
     && python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash task
 
 # Local tools for compose.yaml: the gateway (`python -m service.gateway`) and the one-shot

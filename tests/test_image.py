@@ -200,13 +200,26 @@ def test_every_copy_source_exists_in_the_build_context(dockerfile: Dockerfile) -
     assert copied >= 4
 
 
-def test_dev_tooling_is_removed_from_the_task_root(dockerfile: Dockerfile) -> None:
+def removed_from_task_root(dockerfile: Dockerfile) -> list[str]:
+    """The paths the build stage deletes from the task root before compiling it."""
     script = run_script(dockerfile, "build", "compileall")
     (remove,) = [command for command in shell_commands(script) if command[:2] == ["rm", "-rf"]]
-    for path in remove[2:]:
+    return remove[2:]
+
+
+def left_out_of_the_image() -> list[Path]:
+    """The repository's files and folders that the function's image does not hold."""
+    dockerfile = parse_dockerfile((REPO_ROOT / "Dockerfile").read_text())
+    return [REPO_ROOT / path.removeprefix("task/") for path in removed_from_task_root(dockerfile)]
+
+
+def test_dev_tooling_is_removed_from_the_task_root(dockerfile: Dockerfile) -> None:
+    removed = removed_from_task_root(dockerfile)
+    for path in removed:
         assert path.startswith("task/service/")
         assert (REPO_ROOT / path.removeprefix("task/")).exists(), path
-    assert {"task/service/local", "task/service/gateway.py"} <= set(remove)
+    expected = {"task/service/local", "task/service/gateway.py", "task/service/tools"}
+    assert expected <= set(removed)
 
 
 def test_uv_is_the_release_the_makefile_pins(dockerfile: Dockerfile) -> None:
