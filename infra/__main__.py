@@ -55,6 +55,7 @@ function = EventsFunction(
         table_arn=data.arn,
         index_arn=data.index_arn,
         status_shards=config.status_shards,
+        status_shards_read=config.status_shards_to_read,
         log_level=config.log_level,
         log_retention_days=config.log_retention_days,
         cors_origins=config.cors_origins,

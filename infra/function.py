@@ -86,6 +86,7 @@ class EventsFunctionArgs:
     table_arn: pulumi.Input[str]
     index_arn: pulumi.Input[str]
     status_shards: int
+    status_shards_read: int  # at least status_shards (infra/config.py checks it)
     log_level: str
     log_retention_days: int
     cors_origins: tuple[str, ...]
@@ -147,6 +148,7 @@ class EventsFunction(pulumi.ComponentResource):
                 "variables": {
                     "EVENTS_TABLE_NAME": args.table_name,
                     "EVENTS_STATUS_SHARDS": str(args.status_shards),
+                    "EVENTS_STATUS_SHARDS_READ": str(args.status_shards_read),
                     "EVENTS_CURSOR_SECRET": secret,
                     "EVENTS_CORS_ORIGINS": ",".join(args.cors_origins),
                     "LOG_LEVEL": args.log_level,
