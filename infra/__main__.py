@@ -60,6 +60,7 @@ function = EventsFunction(
         log_retention_days=config.log_retention_days,
         cors_origins=config.cors_origins,
         tracing=config.tracing,
+        api_key_required=config.require_api_key,
     ),
 )
 api = EventsApi(

@@ -91,6 +91,7 @@ class EventsFunctionArgs:
     log_retention_days: int
     cors_origins: tuple[str, ...]
     tracing: bool
+    api_key_required: bool  # API Gateway checks it; the service only documents it
 
 
 class EventsFunction(pulumi.ComponentResource):
@@ -151,6 +152,7 @@ class EventsFunction(pulumi.ComponentResource):
                     "EVENTS_STATUS_SHARDS_READ": str(args.status_shards_read),
                     "EVENTS_CURSOR_SECRET": secret,
                     "EVENTS_CORS_ORIGINS": ",".join(args.cors_origins),
+                    "EVENTS_API_KEY_REQUIRED": "true" if args.api_key_required else "false",
                     "LOG_LEVEL": args.log_level,
                 }
             },
