@@ -55,10 +55,12 @@ function = EventsFunction(
         table_arn=data.arn,
         index_arn=data.index_arn,
         status_shards=config.status_shards,
+        status_shards_read=config.status_shards_to_read,
         log_level=config.log_level,
         log_retention_days=config.log_retention_days,
         cors_origins=config.cors_origins,
         tracing=config.tracing,
+        api_key_required=config.require_api_key,
     ),
 )
 api = EventsApi(

@@ -3,7 +3,8 @@
 `ANY /` and `ANY /{proxy+}` hand each request to the function as it came (Lambda proxy
 integration); FastAPI does the routing. The stage is named after the stack, throttles
 every method, and writes one JSON access-log line per request. With an API key required,
-a usage plan sets each key's quota and throttle.
+a usage plan sets each key's quota and throttle, and the interactive docs stay open:
+`GET` on their own paths needs no key, since a browser opening them sends none.
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import Throttle, UsagePlan
+from infra.config import INTEGRATION_TIMEOUT_SECONDS, Throttle, UsagePlan
 from infra.function import assume_role_policy
 
-ROUTES = ("/", "/{proxy+}")
+# Every path and method: the API itself.
+API_ROUTES = ("/", "/{proxy+}")
+# The docs pages, their assets and the document they load (service/docs.py), for GET
+# only. API Gateway routes a request to the most specific resource, so these win over
+# /{proxy+}; their own resources must exist, parents before children.
+DOCS_ROUTES = ("/docs", "/docs/{proxy+}", "/redoc", "/openapi.json")
 # One JSON object per request. $context.requestId is the id the function logs as the
 # API Gateway request id, so an access line leads to the function's log lines.
 ACCESS_LOG_FORMAT = {
@@ -47,18 +53,27 @@ CLOUDWATCH_LOGS_POLICY = "policy/service-role/AmazonAPIGatewayPushToCloudWatchLo
 
 def route_definitions(api_key_required: bool) -> list[dict[str, Any]]:
     """The methods and integrations the API serves, one per route."""
+    routes = [(path, "ANY", api_key_required) for path in API_ROUTES]
+    routes += [(path, "GET", False) for path in DOCS_ROUTES]
     return [
         {
             "path": path,
-            "httpMethod": "ANY",
+            "httpMethod": http_method,
             "authorization": "NONE",
-            "apiKeyRequired": api_key_required,
+            "apiKeyRequired": key_required,
             "integrationType": "AWS_PROXY",
             # Lambda is always invoked with POST, whatever the client's method.
             "integrationHttpMethod": "POST",
+            "timeoutMilliseconds": INTEGRATION_TIMEOUT_SECONDS * 1000,
         }
-        for path in ROUTES
+        for path, http_method, key_required in routes
     ]
+
+
+def resource_name(path: str) -> str:
+    """The name part of a route's resources: "/" is "root", "/docs/{proxy+}" "docs-proxy"."""
+    parts = [part.strip("{+}").replace(".", "-") for part in path.split("/") if part]
+    return "-".join(parts) or "root"
 
 
 def deployment_trigger(definitions: list[dict[str, Any]], invoke_arn: str) -> str:
@@ -160,20 +175,21 @@ class EventsApi(pulumi.ComponentResource):
     def _routes(
         self, name: str, definitions: list[dict[str, Any]], invoke_arn: pulumi.Input[str]
     ) -> list[pulumi.Resource]:
-        proxy = aws.apigateway.Resource(
-            f"{name}-proxy",
-            rest_api=self.rest_api.id,
-            parent_id=self.rest_api.root_resource_id,
-            path_part="{proxy+}",
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        resource_ids = {"/": self.rest_api.root_resource_id, "/{proxy+}": proxy.id}
-        suffixes = {"/": "root", "/{proxy+}": "proxy"}
+        resource_ids: dict[str, pulumi.Input[str]] = {"/": self.rest_api.root_resource_id}
+        for path in (route["path"] for route in definitions if route["path"] != "/"):
+            parent, _, path_part = path.rpartition("/")
+            resource_ids[path] = aws.apigateway.Resource(
+                f"{name}-{resource_name(path)}",
+                rest_api=self.rest_api.id,
+                parent_id=resource_ids[parent or "/"],
+                path_part=path_part,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).id
         created: list[pulumi.Resource] = []
         for route in definitions:
             path = route["path"]
             method = aws.apigateway.Method(
-                f"{name}-{suffixes[path]}-method",
+                f"{name}-{resource_name(path)}-method",
                 rest_api=self.rest_api.id,
                 resource_id=resource_ids[path],
                 http_method=route["httpMethod"],
@@ -182,12 +198,13 @@ class EventsApi(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             integration = aws.apigateway.Integration(
-                f"{name}-{suffixes[path]}-integration",
+                f"{name}-{resource_name(path)}-integration",
                 rest_api=self.rest_api.id,
                 resource_id=resource_ids[path],
                 http_method=method.http_method,
                 integration_http_method=route["integrationHttpMethod"],
                 type=route["integrationType"],
+                timeout_milliseconds=route["timeoutMilliseconds"],
                 uri=invoke_arn,
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -32,6 +32,8 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 PINNED_IMAGE = re.compile(r"^[^:@]+@sha256:[0-9a-f]{64}$")
+# API Gateway answers 504 once a Lambda integration has run this long (REST API default).
+INTEGRATION_TIMEOUT_SECONDS = 29
 
 
 class ConfigError(pulumi.RunError):
@@ -67,6 +69,7 @@ class StackConfig:
     log_retention_days: int
     cors_origins: tuple[str, ...]
     status_shards: int
+    status_shards_read: int | None  # None: the shards status_shards writes
     tracing: bool
     throttle_rate_limit: float
     throttle_burst_limit: int
@@ -90,6 +93,11 @@ class StackConfig:
         return PLATFORMS[self.architecture]
 
     @property
+    def status_shards_to_read(self) -> int:
+        """The shards a listing reads: more than are written only during a migration."""
+        return self.status_shards_read or self.status_shards
+
+    @property
     def stage_throttle(self) -> Throttle:
         return Throttle(self.throttle_rate_limit, self.throttle_burst_limit)
 
@@ -109,15 +117,29 @@ class _Invalid(ValueError):
     """A raw value failed its check; the message says what is expected."""
 
 
-def _integer(low: int, high: int) -> Callable[[str], int]:
+def _integer(low: int, high: int, expected: str | None = None) -> Callable[[str], int]:
+    """An integer from low to high; `expected` replaces the message that says so."""
+
     def parse(raw: str) -> int:
         try:
             value = int(raw)
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            raise _Invalid(f"must be an integer from {low} to {high}")
+            raise _Invalid(expected or f"must be an integer from {low} to {high}")
         return value
+
+    return parse
+
+
+def _optional_integer(
+    unset: str, low: int, high: int, expected: str
+) -> Callable[[str], int | None]:
+    """None for the `unset` value (such as "-1"), otherwise an integer from low to high."""
+    integer = _integer(low, high, expected)
+
+    def parse(raw: str) -> int | None:
+        return None if raw == unset else integer(raw)
 
     return parse
 
@@ -156,16 +178,6 @@ def _retention(raw: str) -> int:
             f"must be a CloudWatch Logs retention: {', '.join(map(str, LOG_RETENTION_DAYS))}"
         )
     return int(raw)
-
-
-def _reserved_concurrency(raw: str) -> int | None:
-    # 0 would throttle every request, so it is refused rather than deployed.
-    if raw == "-1":
-        return None
-    try:
-        return _integer(1, 10_000)(raw)
-    except _Invalid:
-        raise _Invalid("must be -1 (unreserved) or an integer from 1 to 10000") from None
 
 
 def _origins(raw: str) -> tuple[str, ...]:
@@ -217,10 +229,26 @@ class _Setting:
 SETTINGS: tuple[_Setting, ...] = (
     _Setting("architecture", "architecture", _choice(*PLATFORMS), "arm64"),
     _Setting("memorySize", "memory_size", _integer(128, 10_240), "512"),
-    # API Gateway stops waiting for the integration after 29 s: a longer timeout only
-    # keeps the function busy after the client has had its 504.
-    _Setting("timeout", "timeout", _integer(1, 29), "20"),
-    _Setting("reservedConcurrency", "reserved_concurrency", _reserved_concurrency, "-1"),
+    # A function still running when API Gateway gives up only keeps working for a client
+    # that has had its 504: its timeout must end first.
+    _Setting(
+        "timeout",
+        "timeout",
+        _integer(
+            1,
+            INTEGRATION_TIMEOUT_SECONDS - 1,
+            f"must be an integer from 1 to {INTEGRATION_TIMEOUT_SECONDS - 1} (seconds): API "
+            f"Gateway stops waiting for the function after {INTEGRATION_TIMEOUT_SECONDS} s",
+        ),
+        "20",
+    ),
+    # 0 would throttle every request, so it is refused rather than deployed.
+    _Setting(
+        "reservedConcurrency",
+        "reserved_concurrency",
+        _optional_integer("-1", 1, 10_000, "must be -1 (unreserved) or an integer from 1 to 10000"),
+        "-1",
+    ),
     _Setting("logLevel", "log_level", _choice(*LOG_LEVELS), "INFO"),
     _Setting("logRetentionDays", "log_retention_days", _retention, "7"),
     _Setting("corsOrigins", "cors_origins", _origins, "[]"),
@@ -229,6 +257,21 @@ SETTINGS: tuple[_Setting, ...] = (
         "status_shards",
         _integer(1, MAX_STATUS_SHARDS),
         str(DEFAULT_STATUS_SHARDS),
+    ),
+    # 0: read what statusShards writes (0 rather than empty: the stack files hold a number).
+    # Higher only while a migration changes the count (docs/scaling.md); parse_config
+    # checks it against statusShards.
+    _Setting(
+        "statusShardsRead",
+        "status_shards_read",
+        _optional_integer(
+            "0",
+            1,
+            MAX_STATUS_SHARDS,
+            "must be 0 (read what statusShards writes) or an integer from statusShards "
+            f"to {MAX_STATUS_SHARDS}",
+        ),
+        "0",
     ),
     _Setting("tracing", "tracing", _boolean, "false"),
     # 10,000 requests per second and a burst of 5,000 are the account-level defaults.
@@ -283,7 +326,17 @@ def parse_config(project: str, stack: str, values: Mapping[str, str]) -> StackCo
             fields[setting.field] = setting.parse(raw)
         except _Invalid as error:
             raise ConfigError(f"{project}:{setting.key} {error}, got {raw!r}") from None
-    return StackConfig(**fields)
+    config = StackConfig(**fields)
+    # The service refuses the same at start-up (service/settings.py); refused here, it
+    # never reaches a deployed function.
+    read = config.status_shards_read
+    if read is not None and read < config.status_shards:
+        raise ConfigError(
+            f"{project}:statusShardsRead must be 0 or at least statusShards "
+            f"({config.status_shards}): a listing that skips shards being written misses "
+            f"events, got {values['statusShardsRead']!r}"
+        )
+    return config
 
 
 def load_config() -> StackConfig:

@@ -86,10 +86,12 @@ class EventsFunctionArgs:
     table_arn: pulumi.Input[str]
     index_arn: pulumi.Input[str]
     status_shards: int
+    status_shards_read: int  # at least status_shards (infra/config.py checks it)
     log_level: str
     log_retention_days: int
     cors_origins: tuple[str, ...]
     tracing: bool
+    api_key_required: bool  # API Gateway checks it; the service only documents it
 
 
 class EventsFunction(pulumi.ComponentResource):
@@ -147,8 +149,10 @@ class EventsFunction(pulumi.ComponentResource):
                 "variables": {
                     "EVENTS_TABLE_NAME": args.table_name,
                     "EVENTS_STATUS_SHARDS": str(args.status_shards),
+                    "EVENTS_STATUS_SHARDS_READ": str(args.status_shards_read),
                     "EVENTS_CURSOR_SECRET": secret,
                     "EVENTS_CORS_ORIGINS": ",".join(args.cors_origins),
+                    "EVENTS_API_KEY_REQUIRED": "true" if args.api_key_required else "false",
                     "LOG_LEVEL": args.log_level,
                 }
             },

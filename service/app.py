@@ -41,6 +41,8 @@ Create, read, list, update and delete events. Every error is an RFC 9457
 Writes are conditional: send the `ETag` of a response back as `If-Match` to update or
 delete only the version you saw.
 """
+# API Gateway's header for API keys (it reads it case-insensitively).
+API_KEY_HEADER = "x-api-key"
 
 
 def create_app(
@@ -74,7 +76,8 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    api_key_required = settings.api_key_required
+    app.openapi = lambda: _openapi(app, api_key_required)  # type: ignore[method-assign]
     return app
 
 
@@ -125,8 +128,9 @@ def _add_error_handlers(app: FastAPI) -> None:
         return problem_response(error.status_code, phrase, detail, headers=error.headers)
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, with every error response declared as problem+json."""
+def _openapi(app: FastAPI, api_key_required: bool) -> dict[str, Any]:
+    """FastAPI's document, with every error response declared as problem+json, and the
+    API key when the stack requires one (the docs pages themselves need none)."""
     if app.openapi_schema:
         return app.openapi_schema
     from fastapi.openapi.utils import get_openapi
@@ -147,5 +151,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
+    if api_key_required:
+        # Gives Swagger UI's "Try it out" an Authorize button, and generated clients a key.
+        schema["components"]["securitySchemes"] = {
+            "apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+        }
+        schema["security"] = [{"apiKey": []}]
     app.openapi_schema = schema
     return schema

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="EVENTS_CORS_ORIGINS"
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    # API Gateway checks the key, never the service; set by a stack that requires one
+    # (requireApiKey), so that the OpenAPI document declares it.
+    api_key_required: bool = Field(default=False, validation_alias="EVENTS_API_KEY_REQUIRED")
     # Lambda's API Gateway integration gives up after 29 s; these keep one request
     # (all SDK retries included) well inside that, and inside the function timeout.
     dynamodb_connect_timeout: float = Field(

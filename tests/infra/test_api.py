@@ -1,47 +1,110 @@
-"""API Gateway: proxy routes, redeployment, stage, throttling, logs, key, invoke permission."""
+"""API Gateway: proxy and docs routes, redeployment, stage, throttling, logs, key, invoke
+permission."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from infra.api import deployment_trigger, route_definitions
+from fastapi.testclient import TestClient
+
+from infra.api import DOCS_ROUTES, deployment_trigger, route_definitions
+from service.app import create_app
+from service.settings import Settings
 from tests.infra.conftest import Deployment, deploy
-from tests.infra.mocks import REGION, is_secret, reveal
+from tests.infra.mocks import REGION, Registered, is_secret, reveal
 
 METHOD = "aws:apigateway/method:Method"
 INTEGRATION = "aws:apigateway/integration:Integration"
 STAGE = "aws:apigateway/stage:Stage"
 REST_API = "aws:apigateway/restApi:RestApi"
+RESOURCE = "aws:apigateway/resource:Resource"
 
 
-def test_any_method_on_root_and_proxy_goes_to_the_function(stack: Deployment) -> None:
+def served_routes(stack: Deployment) -> dict[tuple[str, str], Registered]:
+    """Each method, keyed by its resource's full path and its HTTP method."""
+    root = stack.one(REST_API).state["rootResourceId"]
+    resources = {resource.id: resource.inputs for resource in stack.all(RESOURCE)}
+
+    def path(resource_id: str) -> str:
+        if resource_id == root:
+            return "/"
+        resource = resources[resource_id]
+        return f"{path(resource['parentId']).rstrip('/')}/{resource['pathPart']}"
+
+    return {
+        (path(method.inputs["resourceId"]), method.inputs["httpMethod"]): method
+        for method in stack.all(METHOD)
+    }
+
+
+def test_every_route_goes_to_the_function(stack: Deployment) -> None:
     api = stack.one(REST_API)
-    proxy = stack.one("aws:apigateway/resource:Resource")
     invoke_arn = stack.one("aws:lambda/function:Function").state["invokeArn"]
+    routes = served_routes(stack)
 
     assert api.inputs["endpointConfiguration"] == {"types": "REGIONAL"}
-    assert proxy.inputs["pathPart"] == "{proxy+}"
-    assert proxy.inputs["parentId"] == api.state["rootResourceId"]
-    served = {method.inputs["resourceId"] for method in stack.all(METHOD)}
-    assert served == {api.state["rootResourceId"], proxy.id}
-    for method in stack.all(METHOD):
-        assert method.inputs["httpMethod"] == "ANY"
+    assert set(routes) == {
+        ("/", "ANY"),
+        ("/{proxy+}", "ANY"),
+        ("/docs", "GET"),
+        ("/docs/{proxy+}", "GET"),
+        ("/redoc", "GET"),
+        ("/openapi.json", "GET"),
+    }
+    assert len(stack.all(METHOD)) == len(routes)
+    for method in routes.values():
         assert method.inputs["authorization"] == "NONE"
     integrations = stack.all(INTEGRATION)
-    assert len(integrations) == 2
+    assert {(i.inputs["resourceId"], i.inputs["httpMethod"]) for i in integrations} == {
+        (m.inputs["resourceId"], m.inputs["httpMethod"]) for m in routes.values()
+    }
+    assert len(integrations) == len(routes)
     for integration in integrations:
         assert integration.inputs["type"] == "AWS_PROXY"
         assert integration.inputs["integrationHttpMethod"] == "POST"
         assert integration.inputs["uri"] == invoke_arn
-    assert {i.inputs["resourceId"] for i in integrations} == served
 
 
-def test_prod_methods_require_an_api_key_and_dev_methods_do_not(
+def test_prod_requires_an_api_key_except_for_the_docs_and_dev_requires_none(
     dev: Deployment, prod: Deployment
 ) -> None:
-    assert {m.inputs["apiKeyRequired"] for m in prod.all(METHOD)} == {True}
+    docs = {(path, "GET") for path in DOCS_ROUTES}
+    prod_routes = served_routes(prod)
+
+    assert {route for route, m in prod_routes.items() if not m.inputs["apiKeyRequired"]} == docs
+    assert {route for route, m in prod_routes.items() if m.inputs["apiKeyRequired"]} == {
+        ("/", "ANY"),
+        ("/{proxy+}", "ANY"),
+    }
     assert {m.inputs["apiKeyRequired"] for m in dev.all(METHOD)} == {False}
+
+
+def docs_route(path: str) -> str | None:
+    """The docs route API Gateway matches `path` to; None: /{proxy+} takes it, key and all."""
+    for route in DOCS_ROUTES:
+        prefix = route.removesuffix("{proxy+}")
+        if path == route or (prefix != route and path.startswith(prefix) and path != prefix):
+            return route
+    return None
+
+
+def test_everything_the_docs_pages_load_is_on_a_docs_route() -> None:
+    # The service's own pages, as a browser gets them: every URL they load must reach the
+    # function without a key, or the page breaks in prod.
+    client = TestClient(create_app(Settings()))
+    loaded = {"/docs", "/redoc"}
+    for page in ("/docs", "/redoc"):
+        response = client.get(page)
+        assert response.status_code == 200
+        loaded |= set(
+            re.findall(r'(?:src|href|data-openapi-url|spec-url)="(/[^"]*)"', response.text)
+        )
+
+    assert {path: docs_route(path) for path in loaded if docs_route(path) is None} == {}
+    assert {docs_route(path) for path in loaded} == set(DOCS_ROUTES)
+    assert docs_route("/events") is None
+    assert docs_route("/docs/") is None  # a trailing slash is /docs's, not {proxy+}'s
 
 
 def test_the_deployment_is_replaced_when_the_api_changes(dev: Deployment, prod: Deployment) -> None:
@@ -61,7 +124,8 @@ def test_the_deployment_is_replaced_when_the_api_changes(dev: Deployment, prod: 
         dependencies = deployment.one("aws:apigateway/deployment:Deployment").options[
             "dependencies"
         ]
-        assert sum("Method" in urn or "Integration" in urn for urn in dependencies) == 4
+        routes = len(route_definitions(key_required))
+        assert sum("Method" in urn or "Integration" in urn for urn in dependencies) == 2 * routes
 
     arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
     assert deployment_trigger(route_definitions(False), arn) != deployment_trigger(

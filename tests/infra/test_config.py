@@ -45,6 +45,19 @@ def test_defaults_fill_settings_a_stack_leaves_out() -> None:
     assert config.reserved_concurrency is None
     assert config.usage_plan is None
     assert config.cors_origins == ()
+    assert config.status_shards_read is None
+    assert config.status_shards_to_read == config.status_shards
+
+
+@pytest.mark.parametrize(
+    ("written", "read", "expected"),
+    [("4", "0", 4), ("16", "0", 16), ("16", "16", 16), ("4", "16", 16), ("64", "64", 64)],
+)
+def test_listings_read_at_least_the_shards_written(written: str, read: str, expected: int) -> None:
+    config = parse_config(PROJECT, "dev", {"statusShards": written, "statusShardsRead": read})
+
+    assert config.status_shards == int(written)
+    assert config.status_shards_to_read == expected
 
 
 def test_values_are_typed() -> None:
@@ -76,13 +89,19 @@ def test_values_are_typed() -> None:
     [
         ("memorySize", "64", "from 128 to 10240"),
         ("memorySize", "lots", "must be an integer"),
-        ("timeout", "60", "from 1 to 29"),
+        ("timeout", "60", "from 1 to 28 (seconds)"),
+        ("timeout", "29", "API Gateway stops waiting for the function after 29"),
+        ("timeout", "0", "from 1 to 28"),
         ("reservedConcurrency", "0", "-1 (unreserved)"),
         ("architecture", "arm", "one of arm64, x86_64"),
         ("logLevel", "verbose", "one of DEBUG"),
         ("logRetentionDays", "10", "CloudWatch Logs retention"),
         ("statusShards", "0", f"from 1 to {MAX_STATUS_SHARDS}"),
         ("statusShards", str(MAX_STATUS_SHARDS + 1), f"from 1 to {MAX_STATUS_SHARDS}"),
+        ("statusShardsRead", "2", "at least statusShards (4)"),
+        ("statusShardsRead", str(MAX_STATUS_SHARDS + 1), f"to {MAX_STATUS_SHARDS}"),
+        ("statusShardsRead", "-1", "must be 0 (read what statusShards writes)"),
+        ("statusShardsRead", "", "must be 0"),
         ("corsOrigins", "https://app.example.com", "list of origins"),
         ("corsOrigins", '["https://app.example.com/path"]', "no path"),
         ("tracing", "yes", "true or false"),
@@ -123,8 +142,16 @@ def test_a_stack_name_that_cannot_name_a_stage_is_refused() -> None:
 
 def test_the_program_stops_before_declaring_anything_on_a_bad_setting() -> None:
     # The same check, through the program as `pulumi preview` runs it.
-    with pytest.raises(ConfigError, match=r"events-api:timeout must be an integer from 1 to 29"):
+    with pytest.raises(ConfigError, match=r"events-api:timeout must be an integer from 1 to 28"):
         deploy("dev", {"timeout": "900"})
+
+
+def test_the_program_refuses_to_read_fewer_shards_than_it_writes() -> None:
+    # The first step of a migration from 4 to 16 shards, with the read count forgotten.
+    with pytest.raises(
+        ConfigError, match=r"events-api:statusShardsRead must be 0 or at least statusShards \(16\)"
+    ):
+        deploy("prod", {"statusShards": "16", "statusShardsRead": "4"})
 
 
 def test_the_program_refuses_a_misspelt_key_in_the_stack_file() -> None:

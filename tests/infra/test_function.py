@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from infra.config import parse_config
+import pytest
+
+from infra.config import INTEGRATION_TIMEOUT_SECONDS, parse_config
+from service.settings import Settings
 from tests.infra.conftest import PROJECT, Deployment, deploy
 from tests.infra.mocks import is_secret
 from tests.infra.test_config import short_settings
@@ -31,6 +34,10 @@ def test_the_environment_is_what_the_service_reads(stack: Deployment) -> None:
 
     assert variables["EVENTS_TABLE_NAME"] == stack.one("aws:dynamodb/table:Table").state["name"]
     assert variables["EVENTS_STATUS_SHARDS"] == str(config.status_shards)
+    assert variables["EVENTS_STATUS_SHARDS_READ"] == str(config.status_shards_to_read)
+    # prod's document declares the key its API Gateway requires (Swagger UI's Authorize).
+    assert variables["EVENTS_API_KEY_REQUIRED"] == ("true" if stack.stack == "prod" else "false")
+    assert Settings.model_validate(variables).api_key_required is config.require_api_key
     assert variables["EVENTS_CORS_ORIGINS"] == ",".join(config.cors_origins)
     assert variables["LOG_LEVEL"] == config.log_level
     password = stack.one("random:index/randomPassword:RandomPassword")
@@ -50,6 +57,37 @@ def test_the_cursor_secret_is_a_secret_and_differs_per_stack(
         )
 
     assert secret(dev) != secret(prod)
+
+
+@pytest.mark.parametrize(
+    ("settings", "written", "read"),
+    [
+        ({}, 4, 4),
+        ({"statusShards": "16", "statusShardsRead": "16"}, 16, 16),  # 4 -> 16, step 1
+        ({"statusShards": "4", "statusShardsRead": "16"}, 4, 16),  # 16 -> 4, step 1
+        ({"statusShards": "16", "statusShardsRead": "0"}, 16, 16),  # after the switch
+    ],
+    ids=["as-listed", "growing", "shrinking", "switched"],
+)
+def test_the_service_writes_and_reads_the_shards_the_stack_sets(
+    settings: dict[str, str], written: int, read: int
+) -> None:
+    deployment = deploy("prod", settings)
+
+    variables = deployment.one(FUNCTION).inputs["environment"]["variables"]
+    service = Settings.model_validate(variables)
+    assert (service.status_shards, service.status_shards_to_read) == (written, read)
+
+
+def test_the_function_gives_up_before_api_gateway_does(stack: Deployment) -> None:
+    timeout = stack.one(FUNCTION).inputs["timeout"]
+    integrations = stack.all("aws:apigateway/integration:Integration")
+
+    assert timeout == 20
+    assert integrations
+    for integration in integrations:
+        assert integration.inputs["timeoutMilliseconds"] == INTEGRATION_TIMEOUT_SECONDS * 1000
+        assert timeout < INTEGRATION_TIMEOUT_SECONDS
 
 
 def test_cors_origins_reach_the_function_comma_separated() -> None:

@@ -13,6 +13,7 @@ a missing Chromium fails them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -35,14 +36,17 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
+    Locator,
     Page,
     Request,
     Response,
     expect,
     sync_playwright,
 )
-from starlette.types import ASGIApp
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.app import create_app
 from service.docs import (
     ASSETS_URL,
     CONTENT_SECURITY_POLICY,
@@ -52,7 +56,9 @@ from service.docs import (
 )
 from service.gateway import InProcessFunction, LocalGateway
 from service.handler import build_handler
-from tests.conftest import store_event
+from service.local.dynamodb_local import DynamoDBLocal
+from tests.conftest import make_settings, store_event
+from tests.infra.test_api import docs_route
 
 CHROMIUM = os.environ.get("EVENTS_CHROMIUM", "/usr/bin/chromium")
 INSTALL_COMMAND = "sudo apt-get install -y chromium"
@@ -216,6 +222,17 @@ def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     }
 
 
+def _try_out_the_listing(page: Page, base: str) -> tuple[Locator, Response, re.Pattern[str]]:
+    """Run "Try it out" on GET /events: its block, the response, the URL it must have called."""
+    listing = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/events"])')
+    listing.locator(".opblock-summary").first.click()
+    listing.get_by_role("button", name="Try it out").click()
+    listing_url = re.compile(rf"^{re.escape(base)}/events(\?.*)?$")
+    with page.expect_response(lambda r: bool(listing_url.match(r.url))) as executed:
+        listing.get_by_role("button", name="Execute").click()
+    return listing, executed.value, listing_url
+
+
 def test_swagger_ui_renders_every_operation_and_tries_out_the_listing(
     app: FastAPI, site: Site, open_page: Callable[[str], tuple[Page, list[str]]], tmp_path: Path
 ) -> None:
@@ -235,13 +252,8 @@ def test_swagger_ui_renders_every_operation_and_tries_out_the_listing(
     }
     assert rendered == expected
 
-    listing = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/events"])')
-    listing.locator(".opblock-summary").first.click()
-    listing.get_by_role("button", name="Try it out").click()
-    listing_url = re.compile(rf"^{re.escape(site.base)}/events(\?.*)?$")
-    with page.expect_response(lambda r: bool(listing_url.match(r.url))) as executed:
-        listing.get_by_role("button", name="Execute").click()
-    assert executed.value.status == 200
+    listing, executed, listing_url = _try_out_the_listing(page, site.base)
+    assert executed.status == 200
 
     live = listing.locator(".live-responses-table")
     expect(live.locator("tr.response .response-col_status")).to_have_text("200")
@@ -267,6 +279,61 @@ def test_redoc_renders_the_event_schema(
     page.screenshot(path=tmp_path / f"redoc-{site.name}.png", full_page=True)
     section.screenshot(path=tmp_path / f"redoc-{site.name}-read-event.png")
     assert problems == [], "\n".join(problems)
+
+
+API_KEY = "docs-ui-test-api-key"
+
+
+def _requiring_a_key(stage: ASGIApp) -> ASGIApp:
+    """The stage as a stack with requireApiKey serves it: API Gateway's 403 without the key,
+    except on the docs routes (infra/api.py), which a browser opens without one."""
+
+    async def gate(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = str(scope["path"]).removeprefix(STAGE)
+            key = dict(scope["headers"]).get(b"x-api-key")
+            if docs_route(path) is None and key != API_KEY.encode():
+                forbidden = JSONResponse({"message": "Forbidden"}, status_code=403)
+                await forbidden(scope, receive, send)
+                return
+        await stage(scope, receive, send)
+
+    return gate
+
+
+def test_with_a_key_required_the_docs_open_without_it_and_try_it_out_sends_it(
+    browser: Browser, dynamodb_local: DynamoDBLocal, table_name: str, tmp_path: Path
+) -> None:
+    settings = make_settings(dynamodb_local, table_name, EVENTS_API_KEY_REQUIRED="true")
+    app = create_app(settings)
+    stored = store_event(app.state.store)
+    with ExitStack() as stack:
+        port = stack.enter_context(_serve(_requiring_a_key(stack.enter_context(_staged(app)))))
+        origin, local = f"http://{SITE_HOST}:{port}", f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{local}{STAGE}/events").status_code == 403  # the gate works
+        context = stack.enter_context(contextlib.closing(browser.new_context()))
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        page = context.new_page()
+        watcher = BrowserProblems(origin)
+        watcher.watch(page)
+
+        loaded = page.goto(f"{origin}{STAGE}/docs", wait_until="load")
+        assert loaded is not None
+        assert loaded.status == 200
+        page.locator(".auth-wrapper button.authorize").click()
+        page.locator(".auth-container input").fill(API_KEY)
+        page.locator(".auth-container button.authorize").click()
+        page.locator(".auth-container button.btn-done").click()
+        listing, executed, _ = _try_out_the_listing(page, origin + STAGE)
+
+        assert executed.request.headers.get("x-api-key") == API_KEY
+        assert executed.status == 200
+        live = listing.locator(".live-responses-table")
+        expect(live.locator("tr.response .response-col_description")).to_contain_text(
+            stored["eventId"]
+        )
+        page.screenshot(path=tmp_path / "docs-key-required.png", full_page=True)
+        assert watcher.problems == [], "\n".join(watcher.problems)
 
 
 # Without a browser: what the pages ask for and how the assets are served.
