@@ -54,5 +54,12 @@ test: lint ## lint, then the whole suite (slow suites excluded)
 test-slow: install ## the slow suites: fuzzing, load, audit
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
+.PHONY: bench bench-quick
+bench: install ## every figure against its floor (< 10 min): bench/results/latest.json, .png
+	$(BIN)/python -m bench.run
+
+bench-quick: install ## the same with smaller samples and tables (< 2 min), into .cache/bench
+	$(BIN)/python -m bench.run --quick --out .cache/bench
+
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache
