@@ -11,8 +11,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+DOCS_DIR ?= build/docs
+# infra/ joins the code reference once it exists. pdoc imports every module it documents
+# but never a package's __main__.py, so documenting infra creates no resources.
+DOCS_MODULES ?= service $(wildcard infra)
 
-.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean gateway
+.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean gateway docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +58,16 @@ test: lint ## lint, then the whole suite (slow suites excluded)
 test-slow: install ## the slow suites: fuzzing, load, audit
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
+COUNT ?= 200
+
+.PHONY: seed openapi
+
+seed: install ## load COUNT (200) sample events into the configured table, or `make run`'s
+	$(BIN)/python -m service.tools.seed --count $(COUNT)
+
+openapi: install ## regenerate docs/openapi.json, the published API document
+	$(BIN)/python -m service.tools.openapi
+
 .PHONY: bench bench-quick
 bench: install ## every figure against its floor (< 10 min): bench/results/latest.json, .png
 	$(BIN)/python -m bench.run
@@ -63,3 +77,12 @@ bench-quick: install ## the same with smaller samples and tables (< 2 min), into
 
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache
+
+docs: install ## code reference of service and infra (pdoc) in build/docs
+	rm -rf $(DOCS_DIR)
+	$(BIN)/python -m pdoc --docformat markdown --output-directory $(DOCS_DIR) $(DOCS_MODULES)
+	@echo "Code reference: $(DOCS_DIR)/index.html"
+
+.PHONY: bench-scaling
+bench-scaling: install ## RCU per list page and WCU per write by shard count and table size (~3 min)
+	$(BIN)/python -m bench.scaling

@@ -1,4 +1,10 @@
-"""create_app(): the FastAPI application, its middleware, routers and error handlers."""
+"""create_app(): the FastAPI application, its middleware, routers and error handlers.
+
+One function builds the whole app from a `service.settings.Settings` (and, for tests, a
+ready DynamoDB client), so the Lambda handler, `make run` and the tests all serve the
+same thing. It also owns the OpenAPI document: every error response is declared as
+`application/problem+json` with the `Problem` schema, as the error handlers send it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from service.api import events, health
+from service.docs import add_docs
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
     EventsError,
@@ -45,8 +52,9 @@ def create_app(
         title="Events API",
         version="1.0.0",
         description=API_DESCRIPTION,
-        docs_url="/docs",
-        redoc_url="/redoc",
+        # service.docs serves both pages from the service itself, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # A body with no Content-Type is read as JSON (curl users); any other non-JSON
         # type is refused with 415 by the routes' require_json dependency.
         strict_content_type=False,
@@ -54,6 +62,7 @@ def create_app(
     app.state.store = EventStore.from_settings(settings, dynamodb_client)
     app.include_router(health.router)
     app.include_router(events.router)
+    add_docs(app)
     _add_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(

@@ -22,10 +22,9 @@ from service.logs import logger
 MAX_BODY_BYTES = 64 * 1024
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"cache-control", b"no-store"),
-]
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+# API answers are per-request and may be private: never cached, unless a route says otherwise.
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 class BodyTooLarge(HTTPException):
@@ -74,7 +73,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                headers.extend(_SECURITY_HEADERS)
+                headers.append(_NOSNIFF)
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append(_NO_STORE)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS
@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         le=MAX_STATUS_SHARDS,
         validation_alias="EVENTS_STATUS_SHARDS",
     )
+    # Shards a listing reads; more than are written only while a migration changes the
+    # count (see docs/scaling.md). Unset: the same as status_shards.
+    status_shards_read: int | None = Field(
+        default=None, ge=1, le=MAX_STATUS_SHARDS, validation_alias="EVENTS_STATUS_SHARDS_READ"
+    )
     cursor_secret: str = Field(
         default=LOCAL_CURSOR_SECRET, min_length=16, validation_alias="EVENTS_CURSOR_SECRET"
     )
@@ -61,6 +66,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _reads_cover_writes(self) -> Settings:
+        if self.status_shards_read is not None and self.status_shards_read < self.status_shards:
+            raise ValueError(
+                "EVENTS_STATUS_SHARDS_READ must be at least EVENTS_STATUS_SHARDS: a listing "
+                "that skips shards being written would miss events."
+            )
+        return self
+
+    @property
+    def status_shards_to_read(self) -> int:
+        return self.status_shards_read or self.status_shards
 
 
 @lru_cache

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import random
 import secrets
+import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -89,15 +91,40 @@ _TRANSIENT_ERROR_CODES = frozenset(
 )
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
-CURSOR_VERSION = 1
-# Per-shard cursor positions: not read yet, or fully read; otherwise the last index key read.
-_SHARD_NOT_STARTED = None
-_SHARD_DONE = 0
+# BatchWriteItem takes at most 25 puts, BatchGetItem at most 100 keys. Either may hand
+# back part of a request as Unprocessed* under throttling: resend those with backoff.
+BATCH_WRITE_SIZE = 25
+BATCH_GET_SIZE = 100
+BATCH_ATTEMPTS = 8
+BATCH_BACKOFF_SECONDS = 0.05
+BATCH_BACKOFF_CAP_SECONDS = 2.0
+
+# 2: a status listing's cursor holds one index key, not one position per shard.
+CURSOR_VERSION = 2
+# A Query is billed per 4 KB read, rounded up per call (0.5 RCU eventually consistent), and
+# each call pays at least one unit: items that fit in the unit a shard read pays for anyway
+# cost nothing, and every extra round trip costs a unit.
+READ_UNIT_BYTES = 4096
 
 
 class Page(NamedTuple):
     items: list[EventRecord]
     next_cursor: str | None
+
+
+class ShardMove(NamedTuple):
+    """An event whose status-index shard is not the one this store's layout gives it."""
+
+    event_id: str
+    current: str
+    target: str
+
+
+class MisplacedBatch(NamedTuple):
+    scanned: int
+    moves: list[ShardMove]
+    next_position: str | None
+    """Where the next batch starts (an eventId); None once the scan is complete."""
 
 
 def create_dynamodb_client(settings: Settings, max_pool_connections: int = 10) -> DynamoDBClient:
@@ -110,7 +137,7 @@ def create_dynamodb_client(settings: Settings, max_pool_connections: int = 10) -
         connect_timeout=settings.dynamodb_connect_timeout,
         read_timeout=settings.dynamodb_read_timeout,
         retries={"mode": "standard", "total_max_attempts": settings.dynamodb_max_attempts},
-        max_pool_connections=max(max_pool_connections, settings.status_shards + 2),
+        max_pool_connections=max(max_pool_connections, settings.status_shards_to_read + 2),
         tcp_keepalive=True,
     )
     return boto3.session.Session().client(
@@ -164,15 +191,26 @@ def _condition_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == _CONDITION_FAILED
 
 
+def _item_bytes(item: Mapping[str, Any]) -> int:
+    """About what DynamoDB counts as an item's size: its names and values, in bytes."""
+    return sum(
+        len(name.encode()) + len(str(next(iter(value.values()))).encode())
+        for name, value in item.items()
+    )
+
+
 @dataclass
 class _ShardReader:
     """One shard of the status index, read forward in batches during a page merge."""
 
-    shard: int
+    partition: str
     start_key: dict[str, AttributeValueTypeDef] | None
     more: bool = True
     buffer: deque[dict[str, Any]] = field(default_factory=deque)
-    position: str | int | None = _SHARD_NOT_STARTED
+
+    def head(self) -> str:
+        key: str = self.buffer[0][DATE_KEY_ATTRIBUTE]["S"]
+        return key
 
 
 class EventStore:
@@ -182,14 +220,20 @@ class EventStore:
         table_name: str,
         cursor_codec: CursorCodec,
         status_shards: int = 1,
+        read_shards: int | None = None,
     ) -> None:
+        """`status_shards` places the events written; listings read `read_shards` shards
+        (at least as many), which covers both layouts while a migration changes the count."""
         self._client = client
         self._table = table_name
         self._cursors = cursor_codec
         self._shards = status_shards
+        self._read_shards = max(read_shards or status_shards, status_shards)
+        # The largest item of the last page read; unknown until a page has been read.
+        self._item_bytes: int | None = None
         self._pool = (
-            ThreadPoolExecutor(max_workers=min(status_shards, 16), thread_name_prefix="shard")
-            if status_shards > 1
+            ThreadPoolExecutor(max_workers=min(self._read_shards, 16), thread_name_prefix="shard")
+            if self._read_shards > 1
             else None
         )
 
@@ -200,6 +244,7 @@ class EventStore:
             settings.table_name,
             CursorCodec(settings.cursor_secret),
             settings.status_shards,
+            settings.status_shards_to_read,
         )
 
     # Single items
@@ -313,6 +358,78 @@ class EventStore:
             )
         return _not_found(event_id)
 
+    # Batches
+
+    def put_many(self, events: Iterable[Mapping[str, Any]]) -> int:
+        """Store whole events (server fields included) whose eventId is not taken yet.
+
+        Put-if-absent in batches: BatchWriteItem cannot carry a condition, so a
+        consistent BatchGetItem first finds the ids already stored, and those events
+        are left exactly as they are. Returns how many events were written.
+        """
+        pending: dict[str, Mapping[str, Any]] = {}
+        for event in events:
+            if set(event) != set(PUBLIC_FIELDS):
+                raise ValueError(f"An event needs exactly the fields {', '.join(PUBLIC_FIELDS)}.")
+            if event["eventId"] in pending:
+                raise ValueError(f"eventId {event['eventId']!r} appears twice.")
+            pending[event["eventId"]] = event
+        taken = self._stored_ids(list(pending))
+        items = [
+            to_item(event, self._shards)
+            for event_id, event in pending.items()
+            if event_id not in taken
+        ]
+        for start in range(0, len(items), BATCH_WRITE_SIZE):
+            requests = [
+                {"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_SIZE]
+            ]
+            self._until_processed(
+                self._client.batch_write_item, {self._table: requests}, "UnprocessedItems"
+            )
+        return len(items)
+
+    def _stored_ids(self, event_ids: list[str]) -> set[str]:
+        stored: set[str] = set()
+        for start in range(0, len(event_ids), BATCH_GET_SIZE):
+            request = {
+                self._table: {
+                    "Keys": [
+                        {PARTITION_KEY: {"S": event_id}}
+                        for event_id in event_ids[start : start + BATCH_GET_SIZE]
+                    ],
+                    "ProjectionExpression": PARTITION_KEY,
+                    "ConsistentRead": True,
+                }
+            }
+            for response in self._until_processed(
+                self._client.batch_get_item, request, "UnprocessedKeys"
+            ):
+                for item in response.get("Responses", {}).get(self._table, []):
+                    stored.add(item[PARTITION_KEY]["S"])
+        return stored
+
+    @staticmethod
+    def _until_processed(
+        send: Callable[..., Any], requests: Mapping[str, Any], unprocessed: str
+    ) -> list[Any]:
+        """Send a batch request, then resend what DynamoDB left unprocessed, with backoff."""
+        responses = []
+        for attempt in range(BATCH_ATTEMPTS):
+            with dynamodb_errors():
+                response = send(RequestItems=requests)
+            responses.append(response)
+            requests = response.get(unprocessed) or {}
+            if not requests:
+                return responses
+            # Full jitter (AWS's backoff advice), so parallel loaders do not retry in step.
+            ceiling = min(BATCH_BACKOFF_CAP_SECONDS, BATCH_BACKOFF_SECONDS * 2**attempt)
+            time.sleep(random.uniform(0, ceiling))  # noqa: S311 - timing, not security
+        raise StoreUnavailable(
+            f"DynamoDB left part of a batch unprocessed after {BATCH_ATTEMPTS} attempts; "
+            "retry shortly."
+        )
+
     # Listing
 
     def list_events(
@@ -326,8 +443,9 @@ class EventStore:
     ) -> Page:
         if status is None:
             return self._scan_page(limit, self._resume(cursor, None))
-        query = [status, date_from, date_to, self._shards]
-        return self._status_page(status, date_from, date_to, limit, self._resume(cursor, query))
+        # The cursor does not bind the shard count: its position means the same in any layout.
+        query = [status, date_from, date_to]
+        return self._status_page(query, limit, self._resume(cursor, query))
 
     def _resume(self, cursor: str | None, query: list[Any] | None) -> Any:
         """The position a cursor carries, after checking it belongs to this very query."""
@@ -336,8 +454,8 @@ class EventStore:
         state = self._cursors.decode(cursor)
         if state.get("v") != CURSOR_VERSION or state.get("q") != query or "p" not in state:
             raise InvalidCursor(
-                "The cursor belongs to a different listing (other status, dates or "
-                "index layout); start again without a cursor."
+                "The cursor belongs to a different listing (other status or dates) or to an "
+                "earlier version of the API; start again without a cursor."
             )
         return state["p"]
 
@@ -365,34 +483,37 @@ class EventStore:
         more = len(items) > limit or bool(start_key)
         return Page(page, self._next_cursor(None, page[-1]["eventId"]) if more and page else None)
 
-    def _status_page(
-        self,
-        status: str,
-        date_from: str | None,
-        date_to: str | None,
-        limit: int,
-        positions: Any,
-    ) -> Page:
+    def _status_page(self, query: list[Any], limit: int, after: Any) -> Page:
         """Merge the shards of one status in (date, eventId) order.
 
-        Each shard is read in small batches and only while its next item could still
-        belong on the page, so a page costs about its own size plus one look-ahead item
-        per shard, however large the table.
+        The merge puts index keys on the page in global order, so the last key shown is
+        the whole cursor: every shard resumes after it, whatever the shard count. Inserts
+        behind it stay unseen and inserts ahead of it show up once, in order, as on an
+        unsharded index. Each shard is read only while its next item could still belong on
+        the page, in batches sized by `_batch_size`.
         """
-        readers = self._shard_readers(status, positions)
+        status, date_from, date_to = query
+        if after is not None and not (isinstance(after, str) and DATE_KEY_SEPARATOR in after):
+            raise InvalidCursor("The cursor was not issued by this API or has been altered.")
         key_condition, values = _key_condition(date_from, date_to)
-        query = [status, date_from, date_to, self._shards]
-        page: list[dict[str, Any]] = []
+        readers = []
+        for shard in range(self._read_shards):
+            partition = status_shard_key(status, shard)
+            start_key: dict[str, AttributeValueTypeDef] | None = None
+            if after is not None:
+                start_key = {
+                    PARTITION_KEY: {"S": after.split(DATE_KEY_SEPARATOR, 1)[1]},
+                    STATUS_SHARD_ATTRIBUTE: {"S": partition},
+                    DATE_KEY_ATTRIBUTE: {"S": after},
+                }
+            readers.append(_ShardReader(partition, start_key))
 
-        def fill(reader: _ShardReader, batch: int) -> None:
+        def read(reader: _ShardReader, batch: int) -> None:
             request: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": STATUS_INDEX,
                 "KeyConditionExpression": key_condition,
-                "ExpressionAttributeValues": {
-                    ":shard": {"S": status_shard_key(status, reader.shard)},
-                    **values,
-                },
+                "ExpressionAttributeValues": {":shard": {"S": reader.partition}, **values},
                 "Limit": batch,
             }
             if reader.start_key:
@@ -403,60 +524,122 @@ class EventStore:
             reader.start_key = response.get("LastEvaluatedKey")
             reader.more = reader.start_key is not None
 
+        page: list[dict[str, Any]] = []
         while len(page) < limit:
             empty = [r for r in readers if not r.buffer and r.more]
             if empty:
-                # Expect the rest of the page to spread evenly over the shards still
-                # live, plus one item to see past it: small reads, few round trips.
                 live = sum(1 for r in readers if r.buffer or r.more)
-                self._fill_all(fill, empty, -(-(limit - len(page)) // live) + 1)
+                self._read_all(read, empty, self._batch_size(limit - len(page), live))
                 continue
             candidates = [r for r in readers if r.buffer]
             if not candidates:
                 break
-            reader = min(candidates, key=lambda r: r.buffer[0][DATE_KEY_ATTRIBUTE]["S"])
-            item = reader.buffer.popleft()
-            reader.position = item[DATE_KEY_ATTRIBUTE]["S"]
+            item = min(candidates, key=_ShardReader.head).buffer.popleft()
             page.append(item)
+            # While a migration moves an event, the index can show it in two shards for a
+            # moment (index updates propagate asynchronously): the copies are adjacent.
+            for reader in readers:
+                if reader.buffer and reader.head() == item[DATE_KEY_ATTRIBUTE]["S"]:
+                    reader.buffer.popleft()
+        # One item beyond the page, from any shard, proves there is a next page.
+        if not any(r.buffer for r in readers):
+            self._read_all(read, [r for r in readers if r.more], 1)
+        if page:
+            self._item_bytes = max(_item_bytes(item) for item in page)
 
-        more = any(r.buffer or r.more for r in readers)
         next_cursor = None
-        if more:
-            next_cursor = self._next_cursor(
-                query,
-                [r.position if (r.buffer or r.more) else _SHARD_DONE for r in readers],
-            )
+        if page and any(r.buffer or r.more for r in readers):
+            next_cursor = self._next_cursor(query, page[-1][DATE_KEY_ATTRIBUTE]["S"])
         return Page([from_item(item) for item in page], next_cursor)
 
-    def _shard_readers(self, status: str, positions: Any) -> list[_ShardReader]:
-        if positions is None:
-            return [_ShardReader(shard, None) for shard in range(self._shards)]
-        if not isinstance(positions, list) or len(positions) != self._shards:
-            raise InvalidCursor("The cursor was not issued by this API or has been altered.")
-        readers = []
-        for shard, position in enumerate(positions):
-            reader = _ShardReader(shard, None, position=position)
-            if type(position) is int and position == _SHARD_DONE:
-                reader.more = False
-            elif isinstance(position, str) and DATE_KEY_SEPARATOR in position:
-                reader.start_key = {
-                    PARTITION_KEY: {"S": position.split(DATE_KEY_SEPARATOR, 1)[1]},
-                    STATUS_SHARD_ATTRIBUTE: {"S": status_shard_key(status, shard)},
-                    DATE_KEY_ATTRIBUTE: {"S": position},
-                }
-            elif position is not _SHARD_NOT_STARTED:
-                raise InvalidCursor("The cursor was not issued by this API or has been altered.")
-            readers.append(reader)
-        return readers
+    def _batch_size(self, remaining: int, live_shards: int) -> int:
+        """Items to read from a shard: its share of the rest of the page plus one look-ahead,
+        rounded up to fill the read units that share is billed anyway (sized by the largest
+        item of the last page), so a shard rarely needs a second call; never more than the
+        page could use."""
+        share = -(-remaining // live_shards) + 1
+        if self._item_bytes is None:
+            return share
+        units = -(-share * self._item_bytes // READ_UNIT_BYTES)
+        return min(max(share, units * READ_UNIT_BYTES // self._item_bytes), remaining + 1)
 
-    def _fill_all(self, fill: Any, readers: list[_ShardReader], batch: int) -> None:
-        if self._pool is None or len(readers) == 1:
+    def _read_all(
+        self, read: Callable[[_ShardReader, int], None], readers: list[_ShardReader], batch: int
+    ) -> None:
+        if self._pool is None or len(readers) <= 1:
             for reader in readers:
-                fill(reader, batch)
+                read(reader, batch)
             return
         # Shards are independent partitions: read them side by side.
-        for _ in self._pool.map(lambda reader: fill(reader, batch), readers):
+        for _ in self._pool.map(lambda reader: read(reader, batch), readers):
             pass
+
+    # Resharding: service/tools/migrate_shards.py drives these to change the shard count.
+
+    def find_misplaced(
+        self, *, after: str | None, limit: int, segment: int = 0, segments: int = 1
+    ) -> MisplacedBatch:
+        """Scan one batch of the table for events whose shard is not this store's layout.
+
+        `segment` of `segments` splits the scan so several workers can share it.
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Limit": limit,
+            "ProjectionExpression": "#id, #status, #shard",
+            "ExpressionAttributeNames": {
+                "#id": PARTITION_KEY,
+                "#status": "status",
+                "#shard": STATUS_SHARD_ATTRIBUTE,
+            },
+        }
+        if segments > 1:
+            request["Segment"], request["TotalSegments"] = segment, segments
+        if after is not None:
+            request["ExclusiveStartKey"] = {PARTITION_KEY: {"S": after}}
+        with dynamodb_errors():
+            response = self._client.scan(**request)
+        items = response.get("Items", [])
+        moves = []
+        for item in items:
+            event_id = item[PARTITION_KEY]["S"]
+            current = item[STATUS_SHARD_ATTRIBUTE]["S"]
+            target = status_shard_key(item["status"]["S"], shard_of(event_id, self._shards))
+            if current != target:
+                moves.append(ShardMove(event_id, current, target))
+        last_key = response.get("LastEvaluatedKey")
+        return MisplacedBatch(len(items), moves, last_key[PARTITION_KEY]["S"] if last_key else None)
+
+    def move_shard(self, move: ShardMove) -> bool:
+        """Give one event its new shard; False if it changed or vanished since it was scanned.
+
+        The write happens only while the event still has the shard that was scanned, so a
+        deleted event stays deleted and an update's newer index keys win. `version` and
+        `updatedAt` stay: the event itself does not change, and clients' ETags stay valid.
+        """
+        try:
+            with dynamodb_errors():
+                self._client.update_item(
+                    TableName=self._table,
+                    Key={PARTITION_KEY: {"S": move.event_id}},
+                    UpdateExpression=f"SET {STATUS_SHARD_ATTRIBUTE} = :target",
+                    ConditionExpression=f"{STATUS_SHARD_ATTRIBUTE} = :current",
+                    ExpressionAttributeValues={
+                        ":target": {"S": move.target},
+                        ":current": {"S": move.current},
+                    },
+                )
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def approximate_item_count(self) -> int:
+        """The table's item count as DynamoDB reports it (refreshed about every six hours)."""
+        with dynamodb_errors():
+            table = self._client.describe_table(TableName=self._table)["Table"]
+        return table.get("ItemCount", 0)
 
 
 def _key_condition(

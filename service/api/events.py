@@ -89,24 +89,33 @@ async def list_events(
         EventStatus | None,
         Query(description="Only events with this status, ordered by date then eventId"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1-100")] = 50,
     cursor: Annotated[
         str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="`nextCursor` of the previous page"),
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="`nextCursor` of the previous page, with the same `status`, `from` "
+            "and `to`; opaque",
+        ),
     ] = None,
     date_from: Annotated[
         EventDate | None,
-        Query(alias="from", description="Earliest date, inclusive; needs `status`"),
+        Query(
+            alias="from",
+            description="Earliest event date (YYYY-MM-DD), inclusive; needs `status`",
+        ),
     ] = None,
     date_to: Annotated[
         EventDate | None,
-        Query(alias="to", description="Latest date, inclusive; needs `status`"),
+        Query(alias="to", description="Latest event date (YYYY-MM-DD), inclusive; needs `status`"),
     ] = None,
 ) -> Response:
     """Page through events. Follow `nextCursor` until it is null to see each event once.
 
     Without `status` the order is unspecified (a table scan, paged). With `status` the
-    events come by date then eventId, optionally between `from` and `to`.
+    events come by date then eventId, optionally between `from` and `to` (either bound
+    may be left out); a page costs the same however many events there are.
+    Events created while you page show up if they sort after the last one you have seen.
     """
     _check_query(request, date_from is not None or date_to is not None, status)
     if date_from and date_to and date_from > date_to:

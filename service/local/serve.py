@@ -8,12 +8,27 @@ Ctrl-C stops the server and then DynamoDB Local, leaving nothing running.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, DynamoDBLocalError, ensure_table
 
 PERSIST_DIR = REPO_ROOT / ".data" / "dynamodb"
+# Where the running server leaves its DynamoDB Local endpoint, so `make seed` finds it.
+ENDPOINT_FILE = REPO_ROOT / ".data" / "endpoint"
+
+
+@contextlib.contextmanager
+def advertised_endpoint(endpoint_url: str, path: Path = ENDPOINT_FILE) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(endpoint_url + "\n")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"Events API on http://{args.host}:{args.port}  (docs: /docs)  Ctrl-C stops both."
             )
-            uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+            with advertised_endpoint(local.endpoint_url):
+                uvicorn.run(
+                    create_app(settings), host=args.host, port=args.port, log_level="warning"
+                )
     except DynamoDBLocalError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -119,7 +119,7 @@ def test_the_contract_through_the_gateway_with_a_stage(gateway: httpx.Client) ->
 def test_docs_are_served_under_the_stage(gateway: httpx.Client) -> None:
     docs = gateway.get("/dev/docs")
     assert docs.status_code == 200
-    assert "url: '/dev/openapi.json'" in docs.text
+    assert 'data-openapi-url="/dev/openapi.json"' in docs.text
     assert gateway.get("/dev/openapi.json").json()["servers"] == [{"url": "/dev"}]
 
 
@@ -213,7 +213,7 @@ def test_without_a_stage_the_api_is_served_at_the_root(app: FastAPI) -> None:
     finally:
         function.close()
     assert created.headers["location"] == "/events/rooted"
-    assert "url: '/openapi.json'" in docs.text
+    assert 'data-openapi-url="/openapi.json"' in docs.text
 
 
 def test_a_failing_function_is_a_502_as_on_api_gateway() -> None:

@@ -112,7 +112,8 @@ def test_docs_load_the_openapi_document_under_the_prefix(
     docs = lambda_client.request("GET", "/docs")
     assert docs.status_code == 200
     assert docs.headers["content-type"].startswith("text/html")
-    assert f"url: '{root}/openapi.json'" in docs.text
+    assert f'data-openapi-url="{root}/openapi.json"' in docs.text
+    assert f'src="{root}/docs/assets/swagger-ui-bundle.js"' in docs.text
     redoc = lambda_client.request("GET", "/redoc")
     assert f'spec-url="{root}/openapi.json"' in redoc.text
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,9 +14,11 @@ import pytest
 
 from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, StoreUnavailable, VersionMismatch
+from service.local.capacity import CapacityMeter
+from service.local.dynamodb_local import batch_put
 from service.models import EventCreate
-from service.store import EventStore, to_item
-from service.table import STATUS_INDEX
+from service.store import EventRecord, EventStore, to_item
+from service.table import DATE_KEY_ATTRIBUTE, STATUS_INDEX, date_key, status_shard_key
 from tests.conftest import make_table, new_event, store_event
 
 STATUSES = ("active", "cancelled", "completed")
@@ -55,50 +59,23 @@ def bulk_load(store: EventStore, dynamodb: Any, count: int, seed: int = 3) -> li
                 "version": 1,
             }
         )
-    for start in range(0, count, 25):
-        requests = [
-            {"PutRequest": {"Item": to_item(event, store._shards)}}
-            for event in events[start : start + 25]
-        ]
-        response = dynamodb.batch_write_item(RequestItems={store._table: requests})
-        while response.get("UnprocessedItems"):
-            response = dynamodb.batch_write_item(RequestItems=response["UnprocessedItems"])
+    batch_put(dynamodb, store._table, [to_item(event, store._shards) for event in events])
     return events
 
 
-class CapacityMeter:
-    """Counts what the store's DynamoDB calls consume, via botocore's event hooks."""
+def walk(store: EventStore, status: str, limit: int, **dates: str) -> list[list[EventRecord]]:
+    """Every page of one listing, following the cursors to the end."""
+    pages, cursor = [], None
+    while True:
+        page = store.list_events(status=status, limit=limit, cursor=cursor, **dates)
+        pages.append(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return pages
 
-    def __init__(self, client: Any) -> None:
-        self.calls: list[tuple[str, float, int]] = []
-        self._lock = threading.Lock()
-        self._client = client
 
-    def __enter__(self) -> CapacityMeter:
-        events = self._client.meta.events
-        events.register("provide-client-params.dynamodb.*", self._ask_for_capacity)
-        events.register("after-call.dynamodb.*", self._record)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        events = self._client.meta.events
-        events.unregister("provide-client-params.dynamodb.*", self._ask_for_capacity)
-        events.unregister("after-call.dynamodb.*", self._record)
-
-    def _ask_for_capacity(self, params: dict[str, Any], **_: Any) -> None:
-        params.setdefault("ReturnConsumedCapacity", "TOTAL")
-
-    def _record(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        capacity = parsed.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
-        with self._lock:
-            self.calls.append((model.name, capacity, parsed.get("ScannedCount", 0)))
-
-    @property
-    def units(self) -> float:
-        return sum(capacity for _, capacity, _ in self.calls)
-
-    def operations(self) -> set[str]:
-        return {name for name, _, _ in self.calls}
+def sort_key(event: EventRecord) -> tuple[str, str]:
+    return event["date"], event["eventId"]
 
 
 def test_create_get_update_delete(make_store: Callable[..., EventStore]) -> None:
@@ -125,20 +102,92 @@ def test_sharded_status_listing_is_complete_and_ordered(
 ) -> None:
     store = make_store(shards)
     events = bulk_load(store, dynamodb, 150)
+    # Events on both bounds of the date range and on the days just outside it.
+    bounds = {"date_from": "2026-03-10", "date_to": "2026-08-20"}
     for status in STATUSES:
-        listed, cursor = [], None
-        while True:
-            page = store.list_events(status=status, limit=limit, cursor=cursor)
-            assert len(page.items) <= limit
+        for date in ("2026-03-09", "2026-03-10", "2026-08-20", "2026-08-21"):
+            events.append(store_event(store, eventId=f"{status}-{date}", date=date, status=status))
+    for status in STATUSES:
+        for dates in ({}, bounds):
+            pages = walk(store, status, limit, **dates)
+            # Every page is full but the last, which is not empty: no trailing empty page.
+            assert all(len(page) == limit for page in pages[:-1])
+            assert 0 < len(pages[-1]) <= limit
+            listed = [event["eventId"] for page in pages for event in page]
+            expected = sorted(
+                (
+                    event
+                    for event in events
+                    if event["status"] == status
+                    and dates.get("date_from", "") <= event["date"] <= dates.get("date_to", "~")
+                ),
+                key=sort_key,
+            )
+            assert listed == [event["eventId"] for event in expected]
+            if dates:
+                assert {f"{status}-2026-03-10", f"{status}-2026-08-20"} <= set(listed)
+                assert not {f"{status}-2026-03-09", f"{status}-2026-08-21"} & set(listed)
+
+
+@pytest.mark.parametrize("shards", [1, 4, 16])
+def test_a_walk_stays_exact_and_ordered_while_events_are_created(
+    make_store: Callable[..., EventStore], dynamodb: Any, shards: int
+) -> None:
+    store = make_store(shards)
+    existing = [event for event in bulk_load(store, dynamodb, 120) if event["status"] == "active"]
+    stop = threading.Event()
+
+    def create_in_the_background() -> None:
+        rng = random.Random(5)
+        for number in range(150):
+            if stop.is_set():
+                return
+            date = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            store_event(store, eventId=f"background{number:03d}", date=date)
+
+    writer = threading.Thread(target=create_in_the_background)
+    writer.start()
+    listed: list[EventRecord] = []
+    ahead, behind = [], []
+    cursor = None
+    try:
+        for number in range(200):
+            page = store.list_events(status="active", limit=7, cursor=cursor)
             listed.extend(page.items)
             cursor = page.next_cursor
             if cursor is None:
                 break
-        expected = sorted(
-            (event for event in events if event["status"] == status),
-            key=lambda event: (event["date"], event["eventId"]),
-        )
-        assert [event["eventId"] for event in listed] == [event["eventId"] for event in expected]
+            # Between two pages: an event that sorts after the last one shown must come
+            # up later, one that sorts before it must not.
+            last = dt.date.fromisoformat(listed[-1]["date"])
+            if number < 12:
+                later, earlier = last + dt.timedelta(days=1), last - dt.timedelta(days=1)
+                ahead.append(store_event(store, eventId=f"ahead{number}", date=str(later)))
+                behind.append(store_event(store, eventId=f"behind{number}", date=str(earlier)))
+    finally:
+        stop.set()
+        writer.join()
+    keys = [sort_key(event) for event in listed]
+    assert keys == sorted(set(keys)), "out of order or repeated"
+    ids = {event["eventId"] for event in listed}
+    assert {event["eventId"] for event in existing + ahead} <= ids
+    assert not {event["eventId"] for event in behind} & ids
+
+
+def test_an_event_seen_in_two_shards_at_once_is_listed_once(
+    make_store: Callable[..., EventStore], dynamodb: Any
+) -> None:
+    store = make_store(4)
+    event = store_event(store, eventId="moving")
+    # How the index can look for a moment while a migration moves an event between shards.
+    item = to_item(event, 4)
+    other_shard = (int(item["statusShard"]["S"].split("#")[1]) + 1) % 4
+    echo = {**item, "eventId": {"S": "echo"}}
+    echo["statusShard"] = {"S": status_shard_key("active", other_shard)}
+    dynamodb.put_item(TableName=store._table, Item=echo)
+    page = store.list_events(status="active", limit=10)
+    assert len(page.items) == 1
+    assert page.next_cursor is None
 
 
 def test_status_listing_is_a_query_whose_cost_does_not_grow_with_the_table(
@@ -170,22 +219,32 @@ def test_a_page_reads_what_it_needs_from_each_shard_plus_one_look_ahead(
 ) -> None:
     store = make_store(16)
     bulk_load(store, dynamodb, 2000)
+    # The first page tells the store how large these items are (see EventStore._batch_size).
+    first = store.list_events(status="active", limit=50)
     with CapacityMeter(dynamodb) as meter:
-        page = store.list_events(status="active", limit=50)
-    used_per_shard: dict[str, int] = {}
-    for event in page.items:
-        shard = to_item(event, 16)["statusShard"]["S"]
-        used_per_shard[shard] = used_per_shard.get(shard, 0) + 1
-    scanned = sum(count for _, _, count in meter.calls)
-    # A shard is read in batches of ceil(remaining / live shards) + 1, at most
-    # ceil(50 / 16) + 1 = 5 items: what a shard reads beyond what it puts on the page is
-    # at most one such batch (its look-ahead), never the page size.
-    batch = -(-50 // 16) + 1
-    assert scanned <= sum(used_per_shard.values()) + 16 * batch
-    assert scanned < 50 * 16 / 4
-    # In capacity units: one 4 KB read unit (0.5 eventually consistent) per shard query
-    # when the batch fits in 4 KB, which the events here always do.
-    assert meter.units <= 0.5 * len(meter.calls)
+        page = store.list_events(status="active", limit=50, cursor=first.next_cursor)
+    assert len(page.items) == 50
+    assert meter.operations() == {"Query"}
+    # The floor: from the same position, one query per shard for exactly the events it
+    # put on the page plus one look-ahead item.
+    after = date_key(first.items[-1]["date"], first.items[-1]["eventId"])
+    used = Counter(to_item(event, 16)["statusShard"]["S"] for event in page.items)
+    with CapacityMeter(dynamodb) as floor:
+        for shard in range(16):
+            partition = status_shard_key("active", shard)
+            dynamodb.query(
+                TableName=store._table,
+                IndexName=STATUS_INDEX,
+                KeyConditionExpression="statusShard = :shard",
+                ExpressionAttributeValues={":shard": {"S": partition}},
+                ExclusiveStartKey={
+                    "eventId": {"S": first.items[-1]["eventId"]},
+                    "statusShard": {"S": partition},
+                    DATE_KEY_ATTRIBUTE: {"S": after},
+                },
+                Limit=used[partition] + 1,
+            )
+    assert meter.units <= floor.units
 
 
 def test_status_query_uses_the_index(make_store: Callable[..., EventStore], dynamodb: Any) -> None:

@@ -372,3 +372,9 @@ def test_docs_and_openapi(client: TestClient) -> None:
     assert set(put["responses"]) == {"200", "400", "404", "412", "413", "415", "422", "503"}
     assert PROBLEM in put["responses"]["412"]["content"]
     assert "examples" in document["components"]["schemas"]["Event"]
+    listing = document["paths"]["/events"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in listing["parameters"]}
+    assert set(parameters) == {"status", "limit", "cursor", "from", "to"}
+    for bound in ("from", "to"):
+        assert "inclusive; needs `status`" in parameters[bound]["description"]
+        assert parameters[bound]["schema"]["anyOf"][0]["pattern"]

@@ -1,0 +1,163 @@
+"""Alarms on the signals that mean users see failures, sent to one SNS topic.
+
+Lambda errors and throttles, the function's p99 duration against its timeout, API 5xx
+responses, and DynamoDB throttling of any call the service makes. Missing data counts
+as fine: a quiet API is not an incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.function import DYNAMODB_OPERATIONS
+
+PERIOD_SECONDS = 300
+# Alarm when p99 reaches this share of the timeout, before requests start timing out.
+DURATION_SHARE_OF_TIMEOUT = 0.8
+API_5XX_PER_PERIOD = 5
+
+
+@dataclass(frozen=True)
+class AlarmsArgs:
+    function_name: pulumi.Input[str]
+    function_timeout: int
+    api_name: pulumi.Input[str]
+    stage_name: str
+    table_name: pulumi.Input[str]
+    email: str | None
+
+
+class Alarms(pulumi.ComponentResource):
+    topic: aws.sns.Topic
+    alarms: list[aws.cloudwatch.MetricAlarm]
+
+    def __init__(
+        self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("events-api:index:Alarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # Not encrypted with the AWS-managed SNS key: CloudWatch cannot publish to a
+        # topic under that key, whose policy cannot grant it access.
+        self.topic = aws.sns.Topic(f"{name}-alarms", opts=child)
+        if args.email:
+            aws.sns.TopicSubscription(
+                f"{name}-alarm-email",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=args.email,
+                opts=child,
+            )
+        function = {"FunctionName": args.function_name}
+        self.alarms = [
+            self._alarm(
+                f"{name}-lambda-errors",
+                "The function failed invocations (unhandled errors, timeouts, crashes).",
+                namespace="AWS/Lambda",
+                metric_name="Errors",
+                dimensions=function,
+                statistic="Sum",
+                threshold=1,
+            ),
+            self._alarm(
+                f"{name}-lambda-throttles",
+                "Invocations were throttled: concurrency is exhausted.",
+                namespace="AWS/Lambda",
+                metric_name="Throttles",
+                dimensions=function,
+                statistic="Sum",
+                threshold=1,
+            ),
+            self._alarm(
+                f"{name}-lambda-duration-p99",
+                "p99 duration is close to the function timeout.",
+                namespace="AWS/Lambda",
+                metric_name="Duration",
+                dimensions=function,
+                extended_statistic="p99",
+                threshold=args.function_timeout * 1000 * DURATION_SHARE_OF_TIMEOUT,
+            ),
+            self._alarm(
+                f"{name}-api-5xx",
+                "The API answered with server errors.",
+                namespace="AWS/ApiGateway",
+                metric_name="5XXError",
+                dimensions={"ApiName": args.api_name, "Stage": args.stage_name},
+                statistic="Sum",
+                threshold=API_5XX_PER_PERIOD,
+            ),
+            self._dynamodb_throttles(f"{name}-dynamodb-throttles", args.table_name),
+        ]
+        self.register_outputs({"topicArn": self.topic.arn})
+
+    def _alarm(
+        self,
+        name: str,
+        description: str,
+        *,
+        namespace: str,
+        metric_name: str,
+        dimensions: dict[str, pulumi.Input[str]],
+        threshold: float,
+        statistic: str | None = None,
+        extended_statistic: str | None = None,
+    ) -> aws.cloudwatch.MetricAlarm:
+        return aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions=dimensions,
+            statistic=statistic,
+            extended_statistic=extended_statistic,
+            period=PERIOD_SECONDS,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=threshold,
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _dynamodb_throttles(
+        self, name: str, table_name: pulumi.Input[str]
+    ) -> aws.cloudwatch.MetricAlarm:
+        # ThrottledRequests exists only per (TableName, Operation): sum the operations
+        # the service calls.
+        queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict] = [
+            {
+                "id": f"m{position}",
+                "return_data": False,
+                "metric": {
+                    "namespace": "AWS/DynamoDB",
+                    "metric_name": "ThrottledRequests",
+                    "dimensions": {"TableName": table_name, "Operation": operation},
+                    "period": PERIOD_SECONDS,
+                    "stat": "Sum",
+                },
+            }
+            for position, operation in enumerate(DYNAMODB_OPERATIONS)
+        ]
+        queries.append(
+            {
+                "id": "throttled",
+                "expression": "SUM(METRICS())",
+                "label": "DynamoDB requests throttled",
+                "return_data": True,
+            }
+        )
+        return aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description="DynamoDB throttled requests of the service.",
+            metric_queries=queries,
+            evaluation_periods=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )

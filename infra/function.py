@@ -1,0 +1,163 @@
+"""The Lambda function: its execution role, its log group and the image it runs.
+
+The role's inline policy grants exactly the DynamoDB calls service/store.py makes, each on
+the one table or index it targets, plus log writing to the function's own log group. A test
+reads the store's source and fails if the two ever disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+# The store reads and writes items and scans the table, and queries only the status index.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Scan",
+)
+INDEX_ACTIONS = ("dynamodb:Query",)
+DYNAMODB_OPERATIONS = tuple(action.split(":")[1] for action in TABLE_ACTIONS + INDEX_ACTIONS)
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# X-Ray has no resource-level permissions: these two actions only accept Resource "*".
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+# service/settings.py asks for at least 16 characters.
+CURSOR_SECRET_LENGTH = 48
+
+
+def assume_role_policy(service: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def execution_policy(
+    table_arn: str, index_arn: str, log_group_arn: str, tracing: bool
+) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "EventsTable",
+            "Effect": "Allow",
+            "Action": list(TABLE_ACTIONS),
+            "Resource": [table_arn],
+        },
+        {
+            "Sid": "EventsStatusIndex",
+            "Effect": "Allow",
+            "Action": list(INDEX_ACTIONS),
+            "Resource": [index_arn],
+        },
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": list(LOG_ACTIONS),
+            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+        },
+    ]
+    if tracing:
+        statements.append(
+            {"Sid": "XRayWrite", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": "*"}
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass(frozen=True)
+class EventsFunctionArgs:
+    image_uri: pulumi.Input[str]
+    architecture: str
+    memory_size: int
+    timeout: int
+    reserved_concurrency: int | None
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    index_arn: pulumi.Input[str]
+    status_shards: int
+    log_level: str
+    log_retention_days: int
+    cors_origins: tuple[str, ...]
+    tracing: bool
+
+
+class EventsFunction(pulumi.ComponentResource):
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(
+        self, name: str, args: EventsFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("events-api:index:EventsFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name_prefix=f"/aws/lambda/{name}-",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.id,
+            policy=pulumi.Output.json_dumps(
+                pulumi.Output.all(args.table_arn, args.index_arn, self.log_group.arn).apply(
+                    lambda arns: execution_policy(arns[0], arns[1], arns[2], args.tracing)
+                )
+            ),
+            opts=child,
+        )
+        # One secret per stack, shared by every instance: a cursor one instance signs
+        # must verify on any other.
+        cursor_secret = random.RandomPassword(
+            f"{name}-cursor-secret", length=CURSOR_SECRET_LENGTH, special=False, opts=child
+        )
+        # Marked secret here too (RandomPassword's own marking is done by the engine), so
+        # the whole environment stays encrypted in the state and hidden in output.
+        secret: pulumi.Output[str] = pulumi.Output.secret(cursor_secret.result)
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            package_type="Image",
+            image_uri=args.image_uri,
+            architectures=[args.architecture],
+            memory_size=args.memory_size,
+            timeout=args.timeout,
+            # -1 is Lambda's "no reservation".
+            reserved_concurrent_executions=(
+                -1 if args.reserved_concurrency is None else args.reserved_concurrency
+            ),
+            role=self.role.arn,
+            environment={
+                "variables": {
+                    "EVENTS_TABLE_NAME": args.table_name,
+                    "EVENTS_STATUS_SHARDS": str(args.status_shards),
+                    "EVENTS_CURSOR_SECRET": secret,
+                    "EVENTS_CORS_ORIGINS": ",".join(args.cors_origins),
+                    "LOG_LEVEL": args.log_level,
+                }
+            },
+            # The service writes JSON lines itself; "Text" keeps them as they are.
+            logging_config={"log_format": "Text", "log_group": self.log_group.name},
+            tracing_config={"mode": "Active" if args.tracing else "PassThrough"},
+            # The role must be able to write logs before the first invocation.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        self.register_outputs(
+            {"functionName": self.function.name, "logGroupName": self.log_group.name}
+        )

@@ -1,0 +1,113 @@
+"""Run the Pulumi program (infra/__main__.py, as `pulumi up` runs it) under mocks.
+
+Each stack's settings come from its Pulumi.<stack>.yaml, handed to the program the way
+the Pulumi CLI does: as the PULUMI_CONFIG JSON map of "<namespace>:<key>" to string.
+Mocks run with preview=False, so every apply callback runs and every input resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from tests.infra.mocks import AwsMocks, RecordingMonitor, Registered
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = REPO_ROOT / "infra" / "__main__.py"
+PROJECT = "events-api"
+STACKS = ("dev", "prod")
+
+
+def _config_string(value: Any) -> str:
+    """A YAML value as the CLI passes it: strings as-is, the rest JSON-encoded."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def stack_settings(stack: str) -> dict[str, str]:
+    """Pulumi.<stack>.yaml's config, keyed "<namespace>:<key>" like the CLI passes it."""
+    document = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return {key: _config_string(value) for key, value in document["config"].items()}
+
+
+@dataclass
+class Deployment:
+    stack: str
+    mocks: AwsMocks
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+    program: dict[str, Any] = field(default_factory=dict)  # infra/__main__.py's globals
+
+    @property
+    def resources(self) -> list[Registered]:
+        return self.mocks.registered
+
+    def all(self, type_: str) -> list[Registered]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def one(self, type_: str) -> Registered:
+        found = self.all(type_)
+        assert len(found) == 1, f"{len(found)} resources of type {type_}"
+        return found[0]
+
+
+def deploy(stack: str, overrides: dict[str, str] | None = None) -> Deployment:
+    """Run the program for `stack` with its YAML settings, plus `overrides` (short keys)."""
+    settings = stack_settings(stack)
+    settings.update({f"{PROJECT}:{key}": value for key, value in (overrides or {}).items()})
+    deployment = Deployment(stack, AwsMocks())
+
+    async def resolve_outputs(root: pulumi.Resource) -> None:
+        for name, value in getattr(root, "outputs", {}).items():
+            output = pulumi.Output.from_input(value)
+            deployment.outputs[name] = await output.future()
+            if await output.is_secret():
+                deployment.secret_outputs.add(name)
+
+    def program() -> pulumi.Output[Any]:
+        deployment.program.update(runpy.run_path(str(PROGRAM), run_name="__main__"))
+        root = pulumi.runtime.get_root_resource()
+        assert root is not None
+        return pulumi.Output.from_input(asyncio.ensure_future(resolve_outputs(root)))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PULUMI_CONFIG", json.dumps(settings))
+        patch.delenv("PULUMI_CONFIG_SECRET_KEYS", raising=False)
+        pulumi.runtime.set_all_config({}, [])
+        # A fresh root stack per run: set_mocks only creates one when none is set.
+        pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=False)
+        pulumi.runtime.set_mocks(
+            deployment.mocks,
+            project=PROJECT,
+            stack=stack,
+            preview=False,
+            monitor=RecordingMonitor(deployment.mocks),
+        )
+        # test() runs the program to completion, outstanding registrations included.
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+    return deployment
+
+
+@pytest.fixture(scope="session")
+def dev() -> Deployment:
+    return deploy("dev")
+
+
+@pytest.fixture(scope="session")
+def prod() -> Deployment:
+    return deploy("prod")
+
+
+@pytest.fixture(params=STACKS, scope="session")
+def stack(request: pytest.FixtureRequest) -> Deployment:
+    deployment: Deployment = request.getfixturevalue(request.param)
+    return deployment

@@ -1,0 +1,84 @@
+"""Alarms watch the function, the API and the table, and notify one topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.function import DYNAMODB_OPERATIONS
+from tests.infra.conftest import Deployment, deploy
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def alarms_by_metric(deployment: Deployment) -> dict[str, dict[str, Any]]:
+    alarms = {}
+    for alarm in deployment.all(ALARM):
+        inputs = alarm.inputs
+        key = inputs.get("metricName") or "ThrottledRequests"
+        alarms[f"{inputs.get('namespace', 'AWS/DynamoDB')}/{key}"] = inputs
+    return alarms
+
+
+def test_the_five_alarms_watch_this_stacks_resources(stack: Deployment) -> None:
+    alarms = alarms_by_metric(stack)
+    function = {"FunctionName": stack.outputs["functionName"]}
+    api_name = stack.one("aws:apigateway/restApi:RestApi").state["name"]
+
+    assert set(alarms) == {
+        "AWS/Lambda/Errors",
+        "AWS/Lambda/Throttles",
+        "AWS/Lambda/Duration",
+        "AWS/ApiGateway/5XXError",
+        "AWS/DynamoDB/ThrottledRequests",
+    }
+    assert alarms["AWS/Lambda/Errors"]["dimensions"] == function
+    assert alarms["AWS/Lambda/Throttles"]["dimensions"] == function
+    assert alarms["AWS/Lambda/Duration"]["dimensions"] == function
+    assert alarms["AWS/ApiGateway/5XXError"]["dimensions"] == {
+        "ApiName": api_name,
+        "Stage": stack.stack,
+    }
+
+
+def test_duration_alarm_is_p99_against_the_timeout(stack: Deployment) -> None:
+    duration = alarms_by_metric(stack)["AWS/Lambda/Duration"]
+    timeout = stack.one("aws:lambda/function:Function").inputs["timeout"]
+
+    assert duration["extendedStatistic"] == "p99"
+    assert "statistic" not in duration
+    assert duration["threshold"] == timeout * 1000 * 0.8
+
+
+def test_dynamodb_throttling_covers_every_operation_the_service_calls(
+    stack: Deployment,
+) -> None:
+    alarm = alarms_by_metric(stack)["AWS/DynamoDB/ThrottledRequests"]
+    table = stack.outputs["tableName"]
+    metrics = [query["metric"] for query in alarm["metricQueries"] if "metric" in query]
+
+    assert {metric["dimensions"]["Operation"] for metric in metrics} == set(DYNAMODB_OPERATIONS)
+    assert {metric["dimensions"]["TableName"] for metric in metrics} == {table}
+    assert {metric["metricName"] for metric in metrics} == {"ThrottledRequests"}
+    (total,) = [query for query in alarm["metricQueries"] if query.get("returnData")]
+    assert total["expression"] == "SUM(METRICS())"
+
+
+def test_every_alarm_notifies_the_topic(stack: Deployment) -> None:
+    topic = stack.one("aws:sns/topic:Topic").state["arn"]
+
+    for alarm in stack.all(ALARM):
+        assert alarm.inputs["alarmActions"] == [topic]
+        assert alarm.inputs["okActions"] == [topic]
+        assert alarm.inputs["treatMissingData"] == "notBreaching"
+    assert stack.outputs["alarmTopicArn"] == topic
+
+
+def test_an_email_subscription_only_when_configured(dev: Deployment) -> None:
+    assert dev.all("aws:sns/topicSubscription:TopicSubscription") == []
+
+    deployment = deploy("dev", {"alarmEmail": "oncall@example.com"})
+
+    subscription = deployment.one("aws:sns/topicSubscription:TopicSubscription").inputs
+    assert subscription["protocol"] == "email"
+    assert subscription["endpoint"] == "oncall@example.com"
+    assert subscription["topic"] == deployment.one("aws:sns/topic:Topic").state["arn"]
