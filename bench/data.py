@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from service.local.dynamodb_local import batch_put
 from service.store import to_item
 
-# BatchWriteItem takes at most 25 puts per call.
-BATCH_SIZE = 25
+# Each thread writes chunks of this many items, in BatchWriteItem calls of 25.
+CHUNK = 500
 LOAD_THREADS = 8
 LISTED_STATUS = "active"
 _STATUS_WEIGHTS = {"active": 6, "cancelled": 2, "completed": 2}
@@ -51,25 +52,12 @@ def make_events(start: int, stop: int, seed: int = 7) -> list[dict[str, Any]]:
     return events
 
 
-def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _write_batch(client: Any, table_name: str, items: Sequence[dict[str, Any]]) -> None:
-    pending: dict[str, Any] = {table_name: [{"PutRequest": {"Item": item}} for item in items]}
-    while pending:
-        response = client.batch_write_item(RequestItems=pending)
-        pending = response.get("UnprocessedItems") or {}
-
-
 def load_events(
     client: Any, table_name: str, events: Sequence[dict[str, Any]], status_shards: int
 ) -> None:
-    """Write the events with the index keys of `status_shards`, in parallel BatchWriteItems."""
+    """Write the events with the index keys of `status_shards`, from several threads at once."""
     items = [to_item(event, status_shards) for event in events]
+    chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
     with ThreadPoolExecutor(max_workers=LOAD_THREADS) as pool:
-        for _ in pool.map(
-            lambda batch: _write_batch(client, table_name, batch), _batches(items, BATCH_SIZE)
-        ):
+        for _ in pool.map(lambda chunk: batch_put(client, table_name, chunk), chunks):
             pass

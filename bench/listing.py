@@ -13,55 +13,25 @@ that the latency pass runs the service's calls exactly as deployed.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from bench.child import LambdaContext, child_main, lambda_event
+from service.local.capacity import CapacityMeter
 
 BLOCK = 10
 CAPACITY_PAGES = 5
 
 
-@contextmanager
-def capacity_meter(client: Any) -> Iterator[list[dict[str, Any]]]:
-    """Every call the client makes inside the block: its operation, capacity and items read."""
-    calls: list[dict[str, Any]] = []
-    lock = threading.Lock()  # the store reads shards from several threads
-
-    def ask(params: dict[str, Any], **_: Any) -> None:
-        params["ReturnConsumedCapacity"] = "TOTAL"
-
-    def record(parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        with lock:
-            calls.append(
-                {
-                    "operation": model.name,
-                    "units": parsed.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0),
-                    "items": parsed.get("ScannedCount", 0),
-                }
-            )
-
-    events = client.meta.events
-    events.register("provide-client-params.dynamodb.*", ask)
-    events.register("after-call.dynamodb.*", record)
-    try:
-        yield calls
-    finally:
-        events.unregister("provide-client-params.dynamodb.*", ask)
-        events.unregister("after-call.dynamodb.*", record)
-
-
 def _per_page(client: Any, page: Callable[[], object]) -> dict[str, float]:
-    with capacity_meter(client) as calls:
+    with CapacityMeter(client) as meter:
         for _ in range(CAPACITY_PAGES):
             page()
     return {
-        "capacity_units": sum(call["units"] for call in calls) / CAPACITY_PAGES,
-        "calls": len(calls) / CAPACITY_PAGES,
-        "items_read": sum(call["items"] for call in calls) / CAPACITY_PAGES,
+        "capacity_units": meter.units / CAPACITY_PAGES,
+        "calls": len(meter.calls) / CAPACITY_PAGES,
+        "items_read": sum(call.scanned for call in meter.calls) / CAPACITY_PAGES,
     }
 
 

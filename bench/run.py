@@ -38,7 +38,6 @@ WORKLOAD_TABLE, SHARDED_TABLE, UNSHARDED_TABLE = (
     "bench-sharded",
     "bench-unsharded",
 )
-WORKLOAD_EVENTS = 1000
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,7 @@ class Profile:
     """How much of everything: sample counts, table sizes, durations."""
 
     name: str
+    workload_events: int
     cold_processes: int
     warm_requests: int
     warm_warmup: int
@@ -67,8 +67,10 @@ class Profile:
         return self.memory_invocations // 5
 
 
-FULL = Profile("full", 15, 2000, 200, (1000, 10_000, 50_000), 200, 20, 10_000, 500, (16, 64), 10)
-QUICK = Profile("quick", 7, 500, 100, (1000, 5000), 60, 10, 3000, 300, (16, 64), 3)
+FULL = Profile(
+    "full", 1000, 15, 2000, 200, (1000, 10_000, 50_000), 200, 20, 10_000, 500, (16, 64), 10
+)
+QUICK = Profile("quick", 1000, 5, 400, 100, (1000, 5000), 50, 10, 2000, 200, (16, 64), 3)
 
 
 @dataclass
@@ -83,24 +85,24 @@ class Bench:
     def env(self, table_name: str = WORKLOAD_TABLE) -> dict[str, str]:
         return service_environment(self.local.endpoint_url, table_name)
 
+    def workload_ids(self) -> list[str]:
+        """The events the workload table holds, which reads and updates pick from."""
+        return [event["eventId"] for event in make_events(0, self.profile.workload_events)]
+
     def child(self, module: str, config: dict[str, Any], table_name: str = WORKLOAD_TABLE) -> Any:
         return run_child(module, config, self.env(table_name), timeout=600)
 
 
-def _workload_ids() -> list[str]:
-    return [event["eventId"] for event in make_events(0, WORKLOAD_EVENTS)]
-
-
 def cold_start_figure(bench: Bench) -> dict[str, Any]:
     return cold_start.measure(
-        templates()["get"], _workload_ids()[7], bench.env(), bench.profile.cold_processes
+        templates()["get"], bench.workload_ids()[7], bench.env(), bench.profile.cold_processes
     )
 
 
 def warm_get_figure(bench: Bench) -> dict[str, Any]:
     config = {
         "template": templates()["get"],
-        "event_ids": _workload_ids(),
+        "event_ids": bench.workload_ids(),
         "table_name": WORKLOAD_TABLE,
         "requests": bench.profile.warm_requests,
         "warmup": bench.profile.warm_warmup,
@@ -148,7 +150,7 @@ def memory_figure(bench: Bench) -> dict[str, Any]:
     config = {
         "templates": templates(),
         "mix": MIX,
-        "event_ids": _workload_ids(),
+        "event_ids": bench.workload_ids(),
         "table_name": WORKLOAD_TABLE,
         "invocations": bench.profile.memory_invocations,
         "every": bench.profile.memory_every,
@@ -174,7 +176,10 @@ def memory_figure(bench: Bench) -> dict[str, Any]:
 
 def http_figure(bench: Bench) -> dict[str, Any]:
     return http.measure(
-        bench.env(), _workload_ids(), bench.profile.http_connections, bench.profile.http_seconds
+        bench.env(),
+        bench.workload_ids(),
+        bench.profile.http_connections,
+        bench.profile.http_seconds,
     )
 
 
@@ -197,28 +202,31 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(profile: Profile, figures: tuple[str, ...], log: Callable[[str], None]) -> dict[str, Any]:
+def run(
+    profile: Profile, figures: tuple[str, ...], local: DynamoDBLocal, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Measure `figures` against a running DynamoDB Local; the results as latest.json has them."""
     results: dict[str, Any] = {
         "profile": asdict(profile),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine_before": machine(),
         "figures": {},
     }
-    with DynamoDBLocal() as local:
-        client = local.client()
-        for name in (WORKLOAD_TABLE, SHARDED_TABLE, UNSHARDED_TABLE):
-            ensure_table(client, name)
-        load_events(client, WORKLOAD_TABLE, make_events(0, WORKLOAD_EVENTS), DEFAULT_STATUS_SHARDS)
-        bench = Bench(profile, local, client, log)
-        for name in figures:
-            started = time.monotonic()
-            log(f"{name} ...")
-            try:
-                results["figures"][name] = MEASURES[name](bench)
-            except BenchError as error:
-                results["figures"][name] = {"error": str(error)}
-                log(f"  failed: {error}")
-            log(f"  {time.monotonic() - started:.0f} s")
+    client = local.client()
+    for name in (WORKLOAD_TABLE, SHARDED_TABLE, UNSHARDED_TABLE):
+        ensure_table(client, name)
+    workload = make_events(0, profile.workload_events)
+    load_events(client, WORKLOAD_TABLE, workload, DEFAULT_STATUS_SHARDS)
+    bench = Bench(profile, local, client, log)
+    for name in figures:
+        started = time.monotonic()
+        log(f"{name} ...")
+        try:
+            results["figures"][name] = MEASURES[name](bench)
+        except BenchError as error:
+            results["figures"][name] = {"error": str(error)}
+            log(f"  failed: {error}")
+        log(f"  {time.monotonic() - started:.0f} s")
     results["machine_after"] = machine()
     return results
 
@@ -237,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    results = run(profile, tuple(args.only or FIGURES), log)
+    with DynamoDBLocal() as local:
+        results = run(profile, tuple(args.only or FIGURES), local, log)
     results["seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
