@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bench.child import EVENT_ID, REPO_ROOT, BenchError
-from bench.stats import compared, summary
+from bench.stats import compared, milliseconds, summary
 
 # `started`, `initialised`, `answered`: time.monotonic_ns(), one clock for every process.
 SERVICE_PROGRAM = """
@@ -80,10 +80,10 @@ def _one_process(program: str, event: str, event_id: str, env: Mapping[str, str]
     if times["status"] != 200:
         raise BenchError(f"cold start answered {times['status']}, not 200")
     return {
-        "total_ms": (times["answered"] - spawned) / 1e6,
-        "interpreter_ms": (times["started"] - spawned) / 1e6,
-        "init_ms": (times["initialised"] - times["started"]) / 1e6,
-        "first_call_ms": (times["answered"] - times["initialised"]) / 1e6,
+        "total_ms": milliseconds(times["answered"] - spawned),
+        "interpreter_ms": milliseconds(times["started"] - spawned),
+        "init_ms": milliseconds(times["initialised"] - times["started"]),
+        "first_call_ms": milliseconds(times["answered"] - times["initialised"]),
     }
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.child import LambdaContext, child_main, lambda_event
+from bench.stats import milliseconds
 from service.local.capacity import CapacityMeter
 
 BLOCK = 10
@@ -50,7 +51,7 @@ def _handler_page(handler: Any, event: dict[str, Any]) -> Callable[[], object]:
 def _timed(page: Callable[[], object]) -> float:
     started = time.perf_counter_ns()
     page()
-    return (time.perf_counter_ns() - started) / 1e6
+    return milliseconds(time.perf_counter_ns() - started)
 
 
 def measure(config: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from bench.child import LambdaContext, child_main, lambda_event
+from bench.stats import milliseconds
 
 BLOCK = 50
 
@@ -31,7 +32,7 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
         elapsed = time.perf_counter_ns() - started
         if response["statusCode"] != 200:
             raise RuntimeError(f"GET answered {response['statusCode']}: {response['body']}")
-        return elapsed / 1e6
+        return milliseconds(elapsed)
 
     def floor_call(event_id: str) -> float:
         started = time.perf_counter_ns()
@@ -39,7 +40,7 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
         elapsed = time.perf_counter_ns() - started
         if "Item" not in response:
             raise RuntimeError(f"GetItem found no {event_id}")
-        return elapsed / 1e6
+        return milliseconds(elapsed)
 
     samples: dict[str, list[float]] = {"service": [], "floor": []}
     calls = {"service": service_call, "floor": floor_call}
