@@ -111,3 +111,32 @@ def measure(
     }
     result["samples"] = totals
     return result
+
+
+# What the service's init imports, layer on layer, each in a fresh process: where the time
+# between the floor and the service goes. Every step adds to the one before it.
+_CLIENT = "import botocore.session; botocore.session.get_session().create_client('dynamodb')"
+IMPORT_LAYERS = {
+    "python": "pass",
+    "botocore client": _CLIENT,
+    "boto3 client (the floor's init)": "import boto3; boto3.client('dynamodb')",
+    "botocore client + pydantic": f"{_CLIENT}; from pydantic import BaseModel",
+    "+ fastapi": f"{_CLIENT}; from pydantic import BaseModel; import fastapi",
+    "+ pydantic.v1 (FastAPI's v1 check)": f"{_CLIENT}; import fastapi, pydantic.v1",
+    "+ mangum": f"{_CLIENT}; import fastapi, pydantic.v1, mangum.adapter, mangum.handlers",
+    "service.handler (the service's init)": "import service.handler",
+}
+
+
+def import_layers(env: Mapping[str, str], rounds: int) -> dict[str, float]:
+    """Median wall time of a fresh process running each layer's imports, in ms."""
+    samples: dict[str, list[float]] = {name: [] for name in IMPORT_LAYERS}
+    for round_number in range(rounds + 1):
+        for name, program in IMPORT_LAYERS.items():
+            started = time.monotonic_ns()
+            subprocess.run(  # noqa: S603 - our own interpreter and program
+                [sys.executable, "-c", program], env=dict(env), cwd=REPO_ROOT, check=True
+            )
+            if round_number:
+                samples[name].append(milliseconds(time.monotonic_ns() - started))
+    return {name: summary(times)["median"] for name, times in samples.items()}

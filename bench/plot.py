@@ -130,6 +130,20 @@ def _footprint(axes: Axes, figure: dict[str, Any]) -> None:
     axes.set_title(f"Image dependencies: {figure['bytes'] / MIB:.1f} MiB")
 
 
+def _import_layers(axes: Axes, figure: dict[str, Any]) -> None:
+    layers = figure.get("import_layers")
+    if not layers:
+        _no_data(axes, "Cold start by import layer", {"error": "full run only"})
+        return
+    names = list(layers)[::-1]
+    axes.barh(names, [layers[name] for name in names], color=SERVICE)
+    axes.axvline(figure["floor"]["median"], color=FLOOR, linestyle="--", label="floor, whole")
+    axes.set_xlabel("ms, fresh process, median")
+    axes.set_title("Cold start by import layer (cumulative)")
+    axes.tick_params(axis="y", labelsize="small")
+    axes.legend(fontsize="small")
+
+
 PANELS = [
     ("cold_start", "Cold start", _cold_start),
     ("warm_get", "Warm GET", _warm_get),
@@ -138,6 +152,7 @@ PANELS = [
     ("memory", "Memory", _memory),
     ("http", "HTTP", _http),
     ("footprint", "Image dependencies", _footprint),
+    ("cold_start", "Cold start by import layer", _import_layers),
 ]
 
 
@@ -149,7 +164,6 @@ def draw(results: dict[str, Any], path: Path) -> None:
             _no_data(axes, title, measured)
         else:
             panel(axes, measured)
-    grid.flat[-1].set_axis_off()
     machine = results["machine_before"]
     figure.suptitle(
         f"events-api benchmark ({results['profile']['name']}), {results['started']}, "

@@ -16,7 +16,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class Profile:
     name: str
     workload_events: int
     cold_processes: int
+    cold_layer_rounds: int
     warm_requests: int
     warm_warmup: int
     table_sizes: tuple[int, ...]
@@ -68,9 +69,34 @@ class Profile:
 
 
 FULL = Profile(
-    "full", 1000, 15, 2000, 200, (1000, 10_000, 50_000), 200, 20, 10_000, 500, (16, 64), 10
+    name="full",
+    workload_events=1000,
+    cold_processes=15,
+    cold_layer_rounds=7,
+    warm_requests=2000,
+    warm_warmup=200,
+    table_sizes=(1000, 10_000, 50_000),
+    list_requests=200,
+    list_warmup=20,
+    memory_invocations=10_000,
+    memory_every=500,
+    http_connections=(16, 64),
+    http_seconds=10,
 )
-QUICK = Profile("quick", 1000, 5, 400, 100, (1000, 5000), 50, 10, 2000, 200, (16, 64), 3)
+QUICK = replace(
+    FULL,
+    name="quick",
+    cold_processes=5,
+    cold_layer_rounds=0,
+    warm_requests=400,
+    warm_warmup=100,
+    table_sizes=(1000, 5000),
+    list_requests=50,
+    list_warmup=10,
+    memory_invocations=2000,
+    memory_every=200,
+    http_seconds=3,
+)
 
 
 @dataclass
@@ -94,9 +120,14 @@ class Bench:
 
 
 def cold_start_figure(bench: Bench) -> dict[str, Any]:
-    return cold_start.measure(
+    result = cold_start.measure(
         templates()["get"], bench.workload_ids()[7], bench.env(), bench.profile.cold_processes
     )
+    if bench.profile.cold_layer_rounds:
+        result["import_layers"] = cold_start.import_layers(
+            bench.env(), bench.profile.cold_layer_rounds
+        )
+    return result
 
 
 def warm_get_figure(bench: Bench) -> dict[str, Any]:

@@ -23,6 +23,7 @@ TINY = Profile(
     name="tiny",
     workload_events=30,
     cold_processes=1,
+    cold_layer_rounds=0,
     warm_requests=20,
     warm_warmup=5,
     table_sizes=(40, 80),
