@@ -138,8 +138,8 @@ def _import_layers(axes: Axes, figure: dict[str, Any]) -> None:
     names = list(layers)[::-1]
     axes.barh(names, [layers[name] for name in names], color=SERVICE)
     axes.axvline(figure["floor"]["median"], color=FLOOR, linestyle="--", label="floor, whole")
-    axes.set_xlabel("ms, fresh process, median")
-    axes.set_title("Cold start by import layer (cumulative)")
+    axes.set_xlabel("ms to the end of the imports (cumulative), median")
+    axes.set_title("Cold start by import layer")
     axes.tick_params(axis="y", labelsize="small")
     axes.legend(fontsize="small")
 
