@@ -1,7 +1,13 @@
-"""The results as one table: each figure, its floor, the ratio, the target, and whether it holds."""
+"""The results as one table: each figure, its floor, the ratio, the target, and whether it holds.
+
+python -m bench.report [bench/results/latest.json]   # the Markdown tables for bench/README.md
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 MIB = 1024 * 1024
@@ -204,3 +210,19 @@ def markdown_table(results: dict[str, Any]) -> str:
     """The same rows as a Markdown table, for bench/README.md."""
     rows = [HEADER, ("---",) * len(HEADER), *_rows(results["figures"])]
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def import_layers_table(results: dict[str, Any]) -> str:
+    """The cold start's import layers as a Markdown table."""
+    layers = results["figures"].get("cold_start", {}).get("import_layers")
+    if not layers:
+        return "(import layers are timed in full runs only)"
+    rows = ["| a fresh process, to the end of its imports | ms, median |", "|---|---|"]
+    rows += [f"| {name} | {milliseconds:.0f} |" for name, milliseconds in layers.items()]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
+    results = json.loads(path.read_text())
+    print(markdown_table(results), import_layers_table(results), sep="\n\n")
