@@ -36,7 +36,7 @@ def _warm_get(axes: Axes, figure: dict[str, Any]) -> None:
     top = max(figure["service"]["p99"], figure["floor"]["p99"]) * 1.5
     bins = [top * step / 60 for step in range(61)]
     for name, colour in (("service", SERVICE), ("floor", FLOOR)):
-        ratio = f", {figure['median_ratio']:.2f}x" if name == "service" else ""
+        ratio = f", {figure['median_ratio']:.3f}x" if name == "service" else ""
         axes.hist(
             [min(value, top) for value in samples[name]],
             bins=bins,
@@ -138,7 +138,7 @@ def _import_layers(axes: Axes, figure: dict[str, Any]) -> None:
     names = list(layers)[::-1]
     axes.barh(names, [layers[name] for name in names], color=SERVICE)
     axes.axvline(figure["floor"]["median"], color=FLOOR, linestyle="--", label="floor, whole")
-    axes.set_xlabel("ms to the end of the imports (cumulative), median")
+    axes.set_xlabel("ms to the end of the imports, median")
     axes.set_title("Cold start by import layer")
     axes.tick_params(axis="y", labelsize="small")
     axes.legend(fontsize="small")

@@ -51,7 +51,8 @@ def _latency_row(
         label,
         _ms(figure["service"][statistic]),
         _ms(figure["floor"][statistic]),
-        f"{ratio:.2f}",
+        # Three decimals where a target is at stake, so that 1.302 never reads as 1.30.
+        f"{ratio:.3f}" if limit is not None else f"{ratio:.2f}",
         target,
         "" if limit is None else _verdict(ratio <= limit),
     )
