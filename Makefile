@@ -68,6 +68,13 @@ seed: install ## load COUNT (200) sample events into the configured table, or `m
 openapi: install ## regenerate docs/openapi.json, the published API document
 	$(BIN)/python -m service.tools.openapi
 
+.PHONY: bench bench-quick
+bench: install ## every figure against its floor (< 10 min): bench/results/latest.json, .png
+	$(BIN)/python -m bench.run
+
+bench-quick: install ## the same with smaller samples and tables (< 2 min), into .cache/bench
+	$(BIN)/python -m bench.run --quick --out .cache/bench
+
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache
 

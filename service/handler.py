@@ -1,6 +1,6 @@
 """The Lambda entry point: the FastAPI app behind Mangum, built once per execution environment.
 
-The module builds the app (settings, boto3 client, store) when Lambda imports it, during
+The module builds the app (settings, DynamoDB client, store) when Lambda imports it, during
 the init phase, so every invocation reuses them. The app has no start-up or shutdown
 events, so Mangum's lifespan cycle is off rather than run around each request.
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
@@ -103,9 +103,13 @@ class Page(NamedTuple):
 
 
 def create_dynamodb_client(settings: Settings, max_pool_connections: int = 10) -> DynamoDBClient:
-    """One client per process: botocore clients are thread-safe and keep connections alive."""
-    import boto3
+    """One client per process: botocore clients are thread-safe and keep connections alive.
+
+    Made by botocore's own session: boto3 would only wrap the same call, and importing it
+    (with s3transfer) costs every cold start (bench/README.md has the figures).
+    """
     from botocore.config import Config
+    from botocore.session import get_session
 
     config = Config(
         region_name=settings.aws_region,
@@ -115,9 +119,10 @@ def create_dynamodb_client(settings: Settings, max_pool_connections: int = 10) -
         max_pool_connections=max(max_pool_connections, settings.status_shards_to_read + 2),
         tcp_keepalive=True,
     )
-    return boto3.session.Session().client(
+    client = get_session().create_client(
         "dynamodb", endpoint_url=settings.dynamodb_endpoint_url, config=config
     )
+    return cast("DynamoDBClient", client)
 
 
 def utc_now() -> str:

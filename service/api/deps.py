@@ -1,11 +1,17 @@
-"""Dependencies shared by the routes, as `Annotated` aliases."""
+"""Dependencies shared by the routes, as `Annotated` aliases, and how routes call the store.
+
+The dependencies are `async def`: they never block, and FastAPI runs every plain `def`
+dependency in a worker thread.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from service.errors import UnsupportedMediaType, VersionMismatch
 from service.store import EventStore
@@ -14,7 +20,7 @@ MAX_IF_MATCH_TAGS = 10
 _ENTITY_TAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Bodies must be JSON; a missing Content-Type is read as JSON, as curl users expect."""
     content_type = request.headers.get("content-type")
     if content_type is None:
@@ -26,7 +32,7 @@ def require_json(request: Request) -> None:
         raise UnsupportedMediaType(f"Send the body as application/json, not {media_type[:100]!r}.")
 
 
-def get_store(request: Request) -> EventStore:
+async def get_store(request: Request) -> EventStore:
     store: EventStore = request.app.state.store
     return store
 
@@ -34,7 +40,7 @@ def get_store(request: Request) -> EventStore:
 StoreDep = Annotated[EventStore, Depends(get_store)]
 
 
-def expected_versions(
+async def expected_versions(
     if_match: Annotated[
         str | None,
         Header(
@@ -60,3 +66,23 @@ def expected_versions(
 
 
 IfMatchDep = Annotated[list[int] | None, Depends(expected_versions)]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+async def call_store(
+    request: Request, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Run a blocking store method for this request.
+
+    Under Lambda (Mangum puts the event in the scope) the process serves one event at a
+    time, so the call runs inline: a worker thread would add a thread start and two
+    hand-offs to every invocation, as the thread lives only as long as Mangum's task for
+    that one event (bench/README.md has the figures). Under an ASGI server that serves
+    many requests at once, the call runs in the threadpool so the event loop keeps serving.
+    """
+    if "aws.event" in request.scope:
+        return method(*args, **kwargs)
+    return await run_in_threadpool(method, *args, **kwargs)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from service.api.deps import IfMatchDep, StoreDep, require_json
+from service.api.deps import IfMatchDep, StoreDep, call_store, require_json
 from service.api.responses import problem_responses
 from service.cursor import MAX_CURSOR_LENGTH
 from service.models import (
@@ -69,9 +69,10 @@ def _check_query(request: Request, date_range: bool, status: EventStatus | None)
     responses=problem_responses(400, 409, 413, 415, 422, 503),
     dependencies=JSON_BODY,
 )
-def create_event(request: Request, body: EventCreate, store: StoreDep) -> Response:
+async def create_event(request: Request, body: EventCreate, store: StoreDep) -> Response:
     """Store a new event. Answers 409, leaving the stored event untouched, if the id exists."""
-    event = store.create(body.model_dump(by_alias=True, mode="json", exclude_none=True))
+    fields = body.model_dump(by_alias=True, mode="json", exclude_none=True)
+    event = await call_store(request, store.create, fields)
     return event_response(request, event, status_code=201, created=True)
 
 
@@ -81,7 +82,7 @@ def create_event(request: Request, body: EventCreate, store: StoreDep) -> Respon
     summary="List events",
     responses=problem_responses(400, 422, 503),
 )
-def list_events(
+async def list_events(
     request: Request,
     store: StoreDep,
     status: Annotated[
@@ -119,7 +120,9 @@ def list_events(
     _check_query(request, date_from is not None or date_to is not None, status)
     if date_from and date_to and date_from > date_to:
         raise _query_error("from", "from must not be after to.")
-    page = store.list_events(
+    page = await call_store(
+        request,
+        store.list_events,
         status=status.value if status else None,
         limit=limit,
         cursor=cursor,
@@ -138,11 +141,11 @@ def list_events(
     summary="Get an event",
     responses=problem_responses(404, 422, 503),
 )
-def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
-    return event_response(request, store.get(event_id))
+async def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
+    return event_response(request, await call_store(request, store.get, event_id))
 
 
-def _update(
+async def _update(
     request: Request,
     event_id: EventIdPath,
     body: EventUpdate,
@@ -169,7 +172,9 @@ def _update(
             ]
             or [{"loc": ("body",), "msg": "Send at least one field to change.", "type": "missing"}]
         )
-    return event_response(request, store.update(event_id, changes, versions))
+    return event_response(
+        request, await call_store(request, store.update, event_id, changes, versions)
+    )
 
 
 _UPDATE_DOC = {
@@ -182,25 +187,25 @@ _UPDATE_DOC = {
 
 
 @router.put("/{event_id}", summary="Update an event", **_UPDATE_DOC)  # type: ignore[arg-type]
-def update_event(
+async def update_event(
     request: Request,
     event_id: EventIdPath,
     body: EventUpdate,
     store: StoreDep,
     versions: IfMatchDep,
 ) -> Response:
-    return _update(request, event_id, body, store, versions)
+    return await _update(request, event_id, body, store, versions)
 
 
 @router.patch("/{event_id}", summary="Update an event (same as PUT)", **_UPDATE_DOC)  # type: ignore[arg-type]
-def patch_event(
+async def patch_event(
     request: Request,
     event_id: EventIdPath,
     body: EventUpdate,
     store: StoreDep,
     versions: IfMatchDep,
 ) -> Response:
-    return _update(request, event_id, body, store, versions)
+    return await _update(request, event_id, body, store, versions)
 
 
 @router.delete(
@@ -210,6 +215,8 @@ def patch_event(
     summary="Delete an event",
     responses=problem_responses(404, 412, 422, 503),
 )
-def delete_event(event_id: EventIdPath, store: StoreDep, versions: IfMatchDep) -> Response:
-    store.delete(event_id, versions)
+async def delete_event(
+    request: Request, event_id: EventIdPath, store: StoreDep, versions: IfMatchDep
+) -> Response:
+    await call_store(request, store.delete, event_id, versions)
     return Response(status_code=204)

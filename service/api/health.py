@@ -10,5 +10,5 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Liveness check")
-def read_health() -> dict[str, str]:
+async def read_health() -> dict[str, str]:
     return {"status": "ok"}

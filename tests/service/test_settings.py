@@ -24,3 +24,32 @@ def test_reading_fewer_shards_than_written_is_refused(written: int, read: int) -
         Settings.model_validate(
             {"EVENTS_STATUS_SHARDS": written, "EVENTS_STATUS_SHARDS_READ": read}
         )
+
+
+def test_settings_read_the_variables_their_aliases_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTS_TABLE_NAME", "events-from-env")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("EVENTS_CORS_ORIGINS", "https://a.example, https://b.example,")
+    monkeypatch.setenv("EVENTS_DYNAMODB_MAX_ATTEMPTS", "5")
+    settings = Settings()
+    assert settings.table_name == "events-from-env"
+    assert settings.aws_region == "eu-west-1"
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.dynamodb_max_attempts == 5
+
+
+def test_values_given_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTS_TABLE_NAME", "events-from-env")
+    assert Settings(EVENTS_TABLE_NAME="given").table_name == "given"
+
+
+def test_only_the_aliases_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVENTS_TABLE_NAME", raising=False)
+    monkeypatch.setenv("table_name", "not-a-configured-variable")
+    assert Settings().table_name == "Events"
+
+
+def test_an_invalid_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTS_STATUS_SHARDS", "0")
+    with pytest.raises(ValidationError, match="EVENTS_STATUS_SHARDS"):
+        Settings()

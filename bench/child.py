@@ -1,0 +1,102 @@
+"""Measuring in a fresh Python process, configured like the Lambda function.
+
+Each figure measures in its own process: the service's JSON log lines go to /dev/null as
+they would go to CloudWatch (still written, so still paid for), no figure inherits another's
+memory or warm caches, and a cold start is a process that really is new. This module is
+imported by those processes, so it holds only the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mangum.types import LambdaCognitoIdentity, LambdaMobileClientContext
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Lambda request templates carry this where each request's eventId goes.
+EVENT_ID = "__EVENT_ID__"
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be made; the message says which and why."""
+
+
+class LambdaContext:
+    """Lambda's context object, as the runtime hands it to the handler."""
+
+    function_name = "events-api"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:events-api"
+    memory_limit_in_mb = 512
+    log_group_name = "/aws/lambda/events-api"
+    log_stream_name = "bench"
+    identity: LambdaCognitoIdentity | None = None
+    client_context: LambdaMobileClientContext | None = None
+
+    def __init__(self, aws_request_id: str) -> None:
+        self.aws_request_id = aws_request_id
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def lambda_event(template: str, event_id: str) -> dict[str, Any]:
+    """A request of the template for one event."""
+    event: dict[str, Any] = json.loads(template.replace(EVENT_ID, event_id))
+    return event
+
+
+def service_environment(endpoint_url: str, table_name: str, **extra: str) -> dict[str, str]:
+    """The environment the deployed function has, pointed at DynamoDB Local."""
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
+        "EVENTS_TABLE_NAME": table_name,
+        "EVENTS_CURSOR_SECRET": "bench-cursor-secret-0123456789",
+        **extra,
+    }
+
+
+def run_child(
+    module: str, config: Mapping[str, Any], env: Mapping[str, str], timeout: float
+) -> dict[str, Any]:
+    """Run `python -m module config.json result.json` and return what it wrote."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        config_path, result_path = Path(folder, "config.json"), Path(folder, "result.json")
+        config_path.write_text(json.dumps(config))
+        try:
+            completed = subprocess.run(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", module, str(config_path), str(result_path)],
+                env=dict(env),
+                cwd=REPO_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"{module} did not finish within {timeout:.0f} s") from None
+        if completed.returncode != 0 or not result_path.exists():
+            error = completed.stderr.decode(errors="replace")[-3000:]
+            raise BenchError(f"{module} failed (exit {completed.returncode}):\n{error}")
+        result: dict[str, Any] = json.loads(result_path.read_text())
+        return result
+
+
+def child_main(measure: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """The `__main__` of a measuring module: read the config, measure, write the result."""
+    config_path, result_path = sys.argv[1:3]
+    result = measure(json.loads(Path(config_path).read_text()))
+    Path(result_path).write_text(json.dumps(result))

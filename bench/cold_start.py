@@ -1,0 +1,147 @@
+"""Cold start: a fresh process imports the Lambda handler and answers one `GET /events/{id}`.
+
+The floor is a fresh process that imports boto3, creates a DynamoDB client and makes the
+same GetItem; a second reference does the same with botocore alone (boto3 drags in
+s3transfer). Processes of the three kinds take turns, so the machine's load falls on each
+alike, and a first round (which also writes any missing bytecode) is thrown away.
+
+The time is the wall time from just before the parent starts the process to the moment
+the process has the response: interpreter start, imports, Lambda's init (building the
+app or client) and the first request, as the client of a cold Lambda waits through them.
+Each process also reports when its imports were done, which splits that time in two.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from bench.child import EVENT_ID, REPO_ROOT, BenchError
+from bench.stats import compared, milliseconds, summary
+
+# `started`, `initialised`, `answered`: time.monotonic_ns(), one clock for every process.
+SERVICE_PROGRAM = """
+import time
+started = time.monotonic_ns()
+import json, sys
+from service.handler import handler
+initialised = time.monotonic_ns()
+
+class Context:
+    aws_request_id = "cold-start"
+
+response = handler(json.loads(sys.argv[1]), Context())
+answered = time.monotonic_ns()
+print(json.dumps({"started": started, "initialised": initialised, "answered": answered,
+                  "status": response["statusCode"]}))
+"""
+
+FLOOR_PROGRAM = """
+import time
+started = time.monotonic_ns()
+import json, os, sys
+import boto3
+client = boto3.client("dynamodb")
+initialised = time.monotonic_ns()
+response = client.get_item(TableName=os.environ["EVENTS_TABLE_NAME"],
+                           Key={"eventId": {"S": sys.argv[2]}})
+answered = time.monotonic_ns()
+print(json.dumps({"started": started, "initialised": initialised, "answered": answered,
+                  "status": 200 if "Item" in response else 404}))
+"""
+
+BOTOCORE_PROGRAM = FLOOR_PROGRAM.replace(
+    'import boto3\nclient = boto3.client("dynamodb")',
+    'import botocore.session\nclient = botocore.session.get_session().create_client("dynamodb")',
+)
+
+PROGRAMS = {"service": SERVICE_PROGRAM, "floor": FLOOR_PROGRAM, "botocore": BOTOCORE_PROGRAM}
+
+
+def _one_process(program: str, event: str, event_id: str, env: Mapping[str, str]) -> dict[str, Any]:
+    spawned = time.monotonic_ns()
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and program
+        [sys.executable, "-c", program, event, event_id],
+        env=dict(env),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    lines = completed.stdout.decode().strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        raise BenchError(f"cold start process failed:\n{completed.stderr.decode()[-3000:]}")
+    # The service writes its access-log line first; the timings are the last line.
+    times = json.loads(lines[-1])
+    if times["status"] != 200:
+        raise BenchError(f"cold start answered {times['status']}, not 200")
+    return {
+        "total_ms": milliseconds(times["answered"] - spawned),
+        "interpreter_ms": milliseconds(times["started"] - spawned),
+        "init_ms": milliseconds(times["initialised"] - times["started"]),
+        "first_call_ms": milliseconds(times["answered"] - times["initialised"]),
+    }
+
+
+def measure(
+    event_template: str, event_id: str, env: Mapping[str, str], processes: int
+) -> dict[str, Any]:
+    """`processes` fresh processes of each kind, after one discarded round."""
+    event = event_template.replace(EVENT_ID, event_id)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in PROGRAMS}
+    for round_number in range(processes + 1):
+        for name, program in PROGRAMS.items():
+            run = _one_process(program, event, event_id, env)
+            if round_number:
+                runs[name].append(run)
+    totals = {name: [run["total_ms"] for run in kind] for name, kind in runs.items()}
+    result = compared(totals["service"], totals["floor"])
+    result["botocore"] = summary(totals["botocore"])
+    result["botocore_median_ratio"] = result["service"]["median"] / result["botocore"]["median"]
+    result["phases"] = {
+        name: {
+            phase: summary([run[phase] for run in kind])["median"]
+            for phase in ("interpreter_ms", "init_ms", "first_call_ms")
+        }
+        for name, kind in runs.items()
+    }
+    result["samples"] = totals
+    return result
+
+
+# What the service's init imports, layer on layer, each in a fresh process: where the time
+# between the floor and the service goes. Every step adds to the one before it; the time
+# runs to the end of the imports, as the cold start's `initialised` does.
+_CLIENT = "import botocore.session; botocore.session.get_session().create_client('dynamodb')"
+IMPORT_LAYERS = {
+    "python": "pass",
+    "botocore client": _CLIENT,
+    "boto3 client (the floor's init)": "import boto3; boto3.client('dynamodb')",
+    "botocore client + pydantic": f"{_CLIENT}; from pydantic import BaseModel",
+    "+ fastapi": f"{_CLIENT}; from pydantic import BaseModel; import fastapi",
+    "+ pydantic.v1 (FastAPI's v1 check)": f"{_CLIENT}; import fastapi, pydantic.v1",
+    "+ mangum": f"{_CLIENT}; import fastapi, pydantic.v1, mangum.adapter, mangum.handlers",
+    "service.handler (the service's init)": "import service.handler",
+}
+
+
+def import_layers(env: Mapping[str, str], rounds: int) -> dict[str, float]:
+    """Median ms from starting a fresh process to the end of each layer's imports."""
+    samples: dict[str, list[float]] = {name: [] for name in IMPORT_LAYERS}
+    for round_number in range(rounds + 1):
+        for name, program in IMPORT_LAYERS.items():
+            started = time.monotonic_ns()
+            completed = subprocess.run(  # noqa: S603 - our own interpreter and program
+                [sys.executable, "-c", f"{program}; import time; print(time.monotonic_ns())"],
+                env=dict(env),
+                cwd=REPO_ROOT,
+                capture_output=True,
+                check=True,
+            )
+            if round_number:
+                samples[name].append(milliseconds(int(completed.stdout) - started))
+    return {name: summary(times)["median"] for name, times in samples.items()}

@@ -1,0 +1,97 @@
+"""The benchmark harness, end to end at toy sizes: each figure measures, reports and draws.
+
+These prove the machinery (fresh processes, floors, capacity metering, the table and the
+picture), never a time: the figures themselves come from `make bench`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.plot import draw
+from bench.report import table
+from bench.run import Profile, run
+from service.local.dynamodb_local import DynamoDBLocal
+from service.table import DEFAULT_STATUS_SHARDS
+
+TINY = Profile(
+    name="tiny",
+    workload_events=30,
+    cold_processes=1,
+    cold_layer_rounds=0,
+    warm_requests=20,
+    warm_warmup=5,
+    table_sizes=(40, 80),
+    list_requests=4,
+    list_warmup=2,
+    memory_invocations=50,
+    memory_every=10,
+    http_connections=(4,),
+    http_seconds=1,
+)
+
+
+def measure(local: DynamoDBLocal, *figures: str) -> dict[str, Any]:
+    results = run(TINY, figures, local, log=lambda message: None)
+    json.dumps(results)  # latest.json takes it as it is
+    return results
+
+
+def assert_reported(results: dict[str, Any], tmp_path: Path, *labels: str) -> None:
+    text = table(results)
+    for label in labels:
+        assert label in text
+    assert "FAILED" not in text
+    picture = tmp_path / "latest.png"
+    draw(results, picture)
+    assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+def test_warm_get_list_page_and_memory(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    results = measure(dynamodb_local, "warm_get", "list_page", "memory")
+    figures = results["figures"]
+
+    warm = figures["warm_get"]
+    assert warm["service"]["n"] == warm["floor"]["n"] == TINY.warm_requests
+
+    listing = figures["list_page"]
+    assert [size["events"] for size in listing["sizes"]] == list(TINY.table_sizes)
+    for size in listing["sizes"]:
+        capacity = size["capacity"]
+        assert capacity["floor"]["calls"] == 1
+        assert capacity["service"]["calls"] >= DEFAULT_STATUS_SHARDS  # every shard is read
+        assert capacity["service"]["capacity_units"] > 0
+        assert size["service"]["n"] == size["floor"]["n"] == TINY.list_requests
+
+    memory = figures["memory"]
+    for process in ("service", "floor"):
+        points = [number for number, _ in memory[process]["resident"]]
+        assert points == list(range(0, TINY.memory_invocations + 1, TINY.memory_every))
+        assert memory[process]["peak"] >= max(rss for _, rss in memory[process]["resident"])
+        assert memory[process]["growth_from"] == TINY.memory_invocations // 5
+
+    assert_reported(results, tmp_path, "warm GET, median", "list page, 80 events", "memory")
+
+
+@pytest.mark.slow
+def test_cold_start_and_http(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    results = measure(dynamodb_local, "cold_start", "http")
+    figures = results["figures"]
+
+    cold = figures["cold_start"]
+    for kind in ("service", "floor", "botocore"):
+        assert cold["samples"][kind]
+        assert cold["phases"][kind]["init_ms"] > 0
+
+    if shutil.which("wrk") is None:
+        assert "apt-get install wrk" in figures["http"]["error"]
+        return
+    (level,) = figures["http"]["levels"]
+    assert level["requests"] > 0
+    assert level["errors"] == 0
+    assert_reported(results, tmp_path, "cold start, median", "HTTP, 4 connections")
