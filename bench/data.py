@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from service.local.dynamodb_local import batch_put
 from service.store import to_item
+from service.tools.table_admin import TableAdmin
 
 # Each thread writes chunks of this many items, in BatchWriteItem calls of 25.
 CHUNK = 500
@@ -57,7 +57,8 @@ def load_events(
 ) -> None:
     """Write the events with the index keys of `status_shards`, from several threads at once."""
     items = [to_item(event, status_shards) for event in events]
+    admin = TableAdmin(client, table_name, status_shards)
     chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
     with ThreadPoolExecutor(max_workers=LOAD_THREADS) as pool:
-        for _ in pool.map(lambda chunk: batch_put(client, table_name, chunk), chunks):
+        for _ in pool.map(admin.put_items, chunks):
             pass
