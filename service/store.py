@@ -48,17 +48,6 @@ if TYPE_CHECKING:
 EventRecord = dict[str, Any]
 """An event as the API shows it: camelCase keys, exactly the public fields."""
 
-STRING_FIELDS = (
-    "eventId",
-    "title",
-    "description",
-    "date",
-    "location",
-    "organizer",
-    "status",
-    "createdAt",
-    "updatedAt",
-)
 NUMBER_FIELDS = ("capacity", "version")
 PUBLIC_FIELDS = (
     "eventId",
@@ -125,8 +114,13 @@ def create_dynamodb_client(settings: Settings, max_pool_connections: int = 10) -
     return cast("DynamoDBClient", client)
 
 
+def rfc3339(moment: dt.datetime) -> str:
+    """The API's timestamp form: UTC, milliseconds, `Z`."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(dt.datetime.now(dt.UTC))
 
 
 def new_event_id() -> str:

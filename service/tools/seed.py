@@ -24,7 +24,7 @@ from service.local.dynamodb_local import use_local_credentials
 from service.local.serve import ENDPOINT_FILE
 from service.models import EventCreate, EventStatus
 from service.settings import Settings
-from service.store import EventRecord
+from service.store import EventRecord, rfc3339
 from service.tools.table_admin import TableAdmin
 
 DEFAULT_COUNT = 200
@@ -134,7 +134,7 @@ def sample_event(seed: int, number: int) -> EventRecord:
     created = dt.datetime.combine(
         announced, dt.time(rng.randrange(8, 18), rng.randrange(60), rng.randrange(60)), dt.UTC
     )
-    stamp = created.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = rfc3339(created)
     return fields.model_dump(by_alias=True, mode="json") | {
         "createdAt": stamp,
         "updatedAt": stamp,
