@@ -24,6 +24,7 @@ from service.errors import (
     EventsError,
     StoreUnavailable,
     error_response,
+    http_problem,
     problem_response,
 )
 from service.logs import configure_logging, logger
@@ -122,10 +123,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         phrase = http.HTTPStatus(error.status_code).phrase
-        detail = error.detail if isinstance(error.detail, str) else phrase
-        if error.status_code == 404 and detail == phrase:
+        detail = error.detail if isinstance(error.detail, str) else None
+        if error.status_code == 404 and detail in (None, phrase):
             detail = f"Nothing is served at {request.url.path[:200]!r}."
-        return problem_response(error.status_code, phrase, detail, headers=error.headers)
+        return http_problem(error.status_code, detail, error.headers)
 
 
 def _openapi(app: FastAPI, api_key_required: bool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ HTTP status, so `problem_response` is the single place an error becomes a respon
 
 from __future__ import annotations
 
+import http
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -105,6 +106,14 @@ def problem_response(
         media_type=PROBLEM_MEDIA_TYPE,
         headers=all_headers,
     )
+
+
+def http_problem(
+    status: int, detail: str | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A plain HTTP error (no route, wrong method, body too large): its phrase as title."""
+    phrase = http.HTTPStatus(status).phrase
+    return problem_response(status, phrase, detail or phrase, headers=headers)
 
 
 def error_response(error: EventsError) -> Response:

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import problem_response
+from service.errors import http_problem, problem_response
 from service.logs import logger
 
 MAX_BODY_BYTES = 64 * 1024
@@ -27,9 +27,15 @@ _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _NO_STORE = (b"cache-control", b"no-store")
 
 
+TOO_LARGE_DETAIL = f"The request body is larger than {MAX_BODY_BYTES} bytes."
+
+
 class BodyTooLarge(HTTPException):
+    """Raised from `receive` mid-body: FastAPI lets HTTPExceptions out of body parsing, and
+    the app's HTTP error handler turns it into the same document as a declared length."""
+
     def __init__(self) -> None:
-        super().__init__(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        super().__init__(413, TOO_LARGE_DETAIL)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -82,7 +88,7 @@ class RequestContextMiddleware:
         try:
             declared = _header(scope, b"content-length")
             if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                await self._too_large(scope, receive, send_with_headers)
+                await http_problem(413, TOO_LARGE_DETAIL)(scope, receive, send_with_headers)
             else:
                 await self.app(scope, _limited(receive), send_with_headers)
         except Exception:
@@ -104,12 +110,6 @@ class RequestContextMiddleware:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
-
-    @staticmethod
-    async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-        error = BodyTooLarge()
-        response = problem_response(413, "Payload too large", str(error.detail))
-        await response(scope, receive, send)
 
 
 def _limited(receive: Receive) -> Receive:

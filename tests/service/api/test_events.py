@@ -378,3 +378,15 @@ def test_docs_and_openapi(client: TestClient) -> None:
     for bound in ("from", "to"):
         assert "inclusive; needs `status`" in parameters[bound]["description"]
         assert parameters[bound]["schema"]["anyOf"][0]["pattern"]
+
+
+def test_a_declared_and_a_streamed_oversize_body_get_the_same_problem(client: TestClient) -> None:
+    declared = client.post("/events", json=new_event(description="x" * (65 * 1024)))
+
+    def chunks() -> Any:
+        yield b"x" * (65 * 1024)
+
+    streamed = client.post(
+        "/events", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert declared.json() == streamed.json() == assert_problem(declared, 413)
