@@ -27,7 +27,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from service.table import create_table_request
 
@@ -148,6 +148,9 @@ class DynamoDBLocal:
         self.endpoint_url = ""
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
+        # The engine's output goes to a file, not a pipe: nobody reads a pipe while it
+        # runs, and a full pipe would stall the engine mid-test.
+        self._output: IO[bytes] | None = None
         self._container: Any = None
 
     def __enter__(self) -> DynamoDBLocal:
@@ -157,10 +160,20 @@ class DynamoDBLocal:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _arguments(self) -> list[str]:
+    @staticmethod
+    def _arguments(port: int, data_dir: str | None) -> list[str]:
         # -sharedDb: one database whatever region or credentials a client uses.
-        storage = ["-dbPath", str(self.db_path)] if self.db_path else ["-inMemory"]
-        return [*storage, "-sharedDb"]
+        # -disableTelemetry: nothing leaves the machine (and closed networks stay quiet).
+        storage = ["-dbPath", data_dir] if data_dir else ["-inMemory"]
+        return [
+            "-jar",
+            "DynamoDBLocal.jar",
+            "-port",
+            str(port),
+            *storage,
+            "-sharedDb",
+            "-disableTelemetry",
+        ]
 
     def start(self) -> DynamoDBLocal:
         engine = self.engine
@@ -184,19 +197,17 @@ class DynamoDBLocal:
         if self.db_path:
             self.db_path.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        data_dir = str(self.db_path) if self.db_path else None
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
             [
                 java,
                 f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-                "-jar",
-                str(jar),
-                "-port",
-                str(self.port),
-                *self._arguments(),
+                *self._arguments(self.port, data_dir),
             ],
             cwd=jar.parent,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
             preexec_fn=_kill_with_parent,
         )
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
@@ -205,19 +216,10 @@ class DynamoDBLocal:
         from testcontainers.core.container import DockerContainer
 
         container = DockerContainer(DOCKER_IMAGE).with_exposed_ports(8000)
-        command = ["-jar", "DynamoDBLocal.jar", "-port", "8000", *self._arguments()]
         if self.db_path:
             self.db_path.mkdir(parents=True, exist_ok=True)
             container = container.with_volume_mapping(str(self.db_path.resolve()), "/data", "rw")
-            command = [
-                "-jar",
-                "DynamoDBLocal.jar",
-                "-port",
-                "8000",
-                "-dbPath",
-                "/data",
-                "-sharedDb",
-            ]
+        command = self._arguments(8000, "/data" if self.db_path else None)
         self._container = container.with_command(command).start()
         host = self._container.get_container_host_ip()
         self.port = int(self._container.get_exposed_port(8000))
@@ -228,12 +230,7 @@ class DynamoDBLocal:
         client = self.client()
         while True:
             if self._process is not None and self._process.poll() is not None:
-                error = (
-                    self._process.stderr.read().decode(errors="replace")
-                    if self._process.stderr
-                    else ""
-                )
-                raise DynamoDBLocalError(f"DynamoDB Local exited at start-up:\n{error[-2000:]}")
+                raise DynamoDBLocalError(f"DynamoDB Local exited at start-up:\n{self._tail()}")
             try:
                 client.list_tables(Limit=1)
                 return
@@ -266,12 +263,19 @@ class DynamoDBLocal:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-            if self._process.stderr:
-                self._process.stderr.close()
             self._process = None
+        if self._output is not None:
+            self._output.close()
+            self._output = None
         if self._container is not None:
             self._container.stop()
             self._container = None
+
+    def _tail(self) -> str:
+        if self._output is None:
+            return ""
+        self._output.seek(0)
+        return self._output.read().decode(errors="replace")[-2000:]
 
     def pause(self) -> None:
         """Freeze the engine (SIGSTOP / docker pause): requests hang as on a dead network."""
