@@ -311,15 +311,9 @@ class RemoteFunction:
 
 @contextlib.contextmanager
 def _local_dynamodb() -> Iterator[None]:
-    """DynamoDB Local with the events table, set in the environment the handler reads."""
-    import os
+    from service.local.dynamodb_local import serving_database
 
-    from service.local.dynamodb_local import DynamoDBLocal, ensure_table
-    from service.settings import Settings
-
-    with DynamoDBLocal() as local:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local.endpoint_url
-        ensure_table(local.client(), Settings().table_name)
+    with serving_database() as (local, _):
         print(f"DynamoDB Local ({local.engine}) on {local.endpoint_url}")
         yield
 

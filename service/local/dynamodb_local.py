@@ -26,6 +26,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -289,6 +290,18 @@ class DynamoDBLocal:
             self._process.send_signal(signal.SIGCONT)
         elif self._container is not None:
             self._container.get_wrapped_container().unpause()
+
+
+@contextlib.contextmanager
+def serving_database(db_path: Path | None = None) -> Iterator[tuple[DynamoDBLocal, bool]]:
+    """DynamoDB Local with the configured events table, its endpoint set in the environment
+    the service reads: what `make run` and the in-process gateway stand on. Yields the
+    engine and whether the table was created just now."""
+    from service.settings import Settings
+
+    with DynamoDBLocal(db_path) as local:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local.endpoint_url
+        yield local, ensure_table(local.client(), Settings().table_name)
 
 
 def ensure_table(client: DynamoDBClient, table_name: str) -> bool:

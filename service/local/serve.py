@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, DynamoDBLocalError, ensure_table
+from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocalError, serving_database
 
 PERSIST_DIR = REPO_ROOT / ".data" / "dynamodb"
 # Where the running server leaves its DynamoDB Local endpoint, so `make seed` finds it.
@@ -46,10 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     from service.settings import Settings
 
     try:
-        with DynamoDBLocal(PERSIST_DIR if args.persist else None) as local:
-            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local.endpoint_url
+        with serving_database(PERSIST_DIR if args.persist else None) as (local, created):
             settings = Settings()
-            if ensure_table(local.client(), settings.table_name):
+            if created:
                 print(f"Created table {settings.table_name!r}.")
             storage = f"persisted in {PERSIST_DIR}" if args.persist else "in memory"
             print(f"DynamoDB Local ({local.engine}, {storage}) on {local.endpoint_url}")
