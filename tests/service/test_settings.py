@@ -28,6 +28,7 @@ def test_reading_fewer_shards_than_written_is_refused(written: int, read: int) -
 
 def test_settings_read_the_variables_their_aliases_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVENTS_TABLE_NAME", "events-from-env")
+    monkeypatch.delenv("AWS_REGION", raising=False)  # it would win over AWS_DEFAULT_REGION
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("EVENTS_CORS_ORIGINS", "https://a.example, https://b.example,")
     monkeypatch.setenv("EVENTS_DYNAMODB_MAX_ATTEMPTS", "5")
