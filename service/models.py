@@ -18,8 +18,11 @@ from pydantic import (
     Field,
     StrictInt,
     StringConstraints,
+    field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 EVENT_ID_PATTERN = r"^[A-Za-z0-9\-_.~]{1,100}$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -117,14 +120,29 @@ class EventUpdate(_Request):
     `eventId` may be sent only if it equals the id in the path.
     """
 
-    event_id: EventId | None = None
-    title: Title | None = None
-    description: Description | None = None
-    date: EventDate | None = None
-    location: Location | None = None
-    capacity: Capacity | None = None
-    organizer: Organizer | None = None
-    status: EventStatus | None = None
+    # None is only the "not sent" default: a field sent as null is refused, and the
+    # document does not advertise null.
+    event_id: EventId | SkipJsonSchema[None] = None
+    title: Title | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    date: EventDate | SkipJsonSchema[None] = None
+    location: Location | SkipJsonSchema[None] = None
+    capacity: Capacity | SkipJsonSchema[None] = None
+    organizer: Organizer | SkipJsonSchema[None] = None
+    status: EventStatus | SkipJsonSchema[None] = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> EventUpdate:
+        if not self.model_fields_set - {"event_id"}:
+            raise ValueError("Send at least one field to change.")
+        return self
 
 
 class Event(_Schema):

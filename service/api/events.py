@@ -163,15 +163,6 @@ async def _update(
                 }
             ]
         )
-    if None in changes.values() or not changes:
-        raise RequestValidationError(
-            [
-                {"loc": ("body", name), "msg": "must not be null", "type": "value_error"}
-                for name, value in changes.items()
-                if value is None
-            ]
-            or [{"loc": ("body",), "msg": "Send at least one field to change.", "type": "missing"}]
-        )
     return event_response(
         request, await call_store(request, store.update, event_id, changes, versions)
     )
