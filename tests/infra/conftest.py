@@ -45,7 +45,6 @@ class Deployment:
     mocks: AwsMocks
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
-    program: dict[str, Any] = field(default_factory=dict)  # infra/__main__.py's globals
 
     @property
     def resources(self) -> list[Registered]:
@@ -74,7 +73,7 @@ def deploy(stack: str, overrides: dict[str, str] | None = None) -> Deployment:
                 deployment.secret_outputs.add(name)
 
     def program() -> pulumi.Output[Any]:
-        deployment.program.update(runpy.run_path(str(PROGRAM), run_name="__main__"))
+        runpy.run_path(str(PROGRAM), run_name="__main__")
         root = pulumi.runtime.get_root_resource()
         assert root is not None
         return pulumi.Output.from_input(asyncio.ensure_future(resolve_outputs(root)))
