@@ -39,6 +39,16 @@ def stack_settings(stack: str) -> dict[str, str]:
     return {key: _config_string(value) for key, value in document["config"].items()}
 
 
+def short_settings(stack: str) -> dict[str, str]:
+    """This project's settings in Pulumi.<stack>.yaml, by short key, as parse_config takes them."""
+    prefix = f"{PROJECT}:"
+    return {
+        key[len(prefix) :]: value
+        for key, value in stack_settings(stack).items()
+        if key.startswith(prefix)
+    }
+
+
 @dataclass
 class Deployment:
     stack: str
