@@ -88,6 +88,7 @@ def deploy(stack: str, overrides: dict[str, str] | None = None) -> Deployment:
         assert root is not None
         return pulumi.Output.from_input(asyncio.ensure_future(resolve_outputs(root)))
 
+    asyncio.get_event_loop().set_exception_handler(_quiet_refusals)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PULUMI_CONFIG", json.dumps(settings))
         patch.delenv("PULUMI_CONFIG_SECRET_KEYS", raising=False)
@@ -102,8 +103,23 @@ def deploy(stack: str, overrides: dict[str, str] | None = None) -> Deployment:
             monitor=RecordingMonitor(deployment.mocks),
         )
         # test() runs the program to completion, outstanding registrations included.
-        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        try:
+            pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        except Exception as error:
+            _REFUSALS.add(error)
+            raise
     return deployment
+
+
+# A refused run (a bad setting, a wrong restored table) fails every registration that
+# waited on the refused value with that same error; test() raises it once and leaves the
+# rest unretrieved, which asyncio would print, hundreds of tracebacks per run, at exit.
+_REFUSALS: set[BaseException] = set()
+
+
+def _quiet_refusals(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if context.get("exception") not in _REFUSALS:
+        loop.default_exception_handler(context)
 
 
 @pytest.fixture(scope="session")
