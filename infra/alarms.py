@@ -88,7 +88,12 @@ class Alarms(pulumi.ComponentResource):
                 statistic="Sum",
                 threshold=API_5XX_PER_PERIOD,
             ),
-            self._dynamodb_throttles(f"{name}-dynamodb-throttles", args.table_name),
+            self._alarm(
+                f"{name}-dynamodb-throttles",
+                "DynamoDB throttled requests of the service.",
+                metric_queries=dynamodb_throttled_requests(args.table_name),
+                threshold=1,
+            ),
         ]
         self.register_outputs({"topicArn": self.topic.arn})
 
@@ -97,13 +102,16 @@ class Alarms(pulumi.ComponentResource):
         name: str,
         description: str,
         *,
-        namespace: str,
-        metric_name: str,
-        dimensions: dict[str, pulumi.Input[str]],
         threshold: float,
+        namespace: str | None = None,
+        metric_name: str | None = None,
+        dimensions: dict[str, pulumi.Input[str]] | None = None,
         statistic: str | None = None,
         extended_statistic: str | None = None,
+        metric_queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict] | None = None,
     ) -> aws.cloudwatch.MetricAlarm:
+        """An alarm on one metric, or on metric_queries; every alarm fires, treats missing
+        data and notifies alike."""
         return aws.cloudwatch.MetricAlarm(
             name,
             alarm_description=description,
@@ -112,7 +120,10 @@ class Alarms(pulumi.ComponentResource):
             dimensions=dimensions,
             statistic=statistic,
             extended_statistic=extended_statistic,
-            period=PERIOD_SECONDS,
+            # Each metric query carries its own period; with metric_queries the provider
+            # refuses a period (or metric, namespace, statistic) on the alarm itself.
+            period=None if metric_queries else PERIOD_SECONDS,
+            metric_queries=metric_queries,
             evaluation_periods=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
             threshold=threshold,
@@ -122,42 +133,34 @@ class Alarms(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _dynamodb_throttles(
-        self, name: str, table_name: pulumi.Input[str]
-    ) -> aws.cloudwatch.MetricAlarm:
-        # ThrottledRequests exists only per (TableName, Operation): sum the operations
-        # the service calls.
-        queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict] = [
-            {
-                "id": f"m{position}",
-                "return_data": False,
-                "metric": {
-                    "namespace": "AWS/DynamoDB",
-                    "metric_name": "ThrottledRequests",
-                    "dimensions": {"TableName": table_name, "Operation": operation},
-                    "period": PERIOD_SECONDS,
-                    "stat": "Sum",
-                },
-            }
-            for position, operation in enumerate(DYNAMODB_OPERATIONS)
-        ]
-        queries.append(
-            {
-                "id": "throttled",
-                "expression": "SUM(METRICS())",
-                "label": "DynamoDB requests throttled",
-                "return_data": True,
-            }
-        )
-        return aws.cloudwatch.MetricAlarm(
-            name,
-            alarm_description="DynamoDB throttled requests of the service.",
-            metric_queries=queries,
-            evaluation_periods=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+
+def dynamodb_throttled_requests(
+    table_name: pulumi.Input[str],
+) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict]:
+    """ThrottledRequests of the table, summed over the operations the service calls.
+
+    The metric exists only per (TableName, Operation).
+    """
+    queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict] = [
+        {
+            "id": f"m{position}",
+            "return_data": False,
+            "metric": {
+                "namespace": "AWS/DynamoDB",
+                "metric_name": "ThrottledRequests",
+                "dimensions": {"TableName": table_name, "Operation": operation},
+                "period": PERIOD_SECONDS,
+                "stat": "Sum",
+            },
+        }
+        for position, operation in enumerate(DYNAMODB_OPERATIONS)
+    ]
+    queries.append(
+        {
+            "id": "throttled",
+            "expression": "SUM(METRICS())",
+            "label": "DynamoDB requests throttled",
+            "return_data": True,
+        }
+    )
+    return queries

@@ -215,9 +215,7 @@ class EventsApi(pulumi.ComponentResource):
         partition = aws.get_partition_output().partition
         role = aws.iam.Role(
             f"{name}-cloudwatch-role",
-            assume_role_policy=pulumi.Output.json_dumps(
-                assume_role_policy("apigateway.amazonaws.com")
-            ),
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # The account-wide role serves every API in the region, whichever log groups

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi.runtime.config
@@ -111,6 +111,7 @@ class StackConfig:
 
 
 Parser = Callable[[str], object]
+_T = TypeVar("_T")
 
 
 class _Invalid(ValueError):
@@ -132,16 +133,13 @@ def _integer(low: int, high: int, expected: str | None = None) -> Callable[[str]
     return parse
 
 
-def _optional_integer(
-    unset: str, low: int, high: int, expected: str
-) -> Callable[[str], int | None]:
-    """None for the `unset` value (such as "-1"), otherwise an integer from low to high."""
-    integer = _integer(low, high, expected)
+def _optional(unset: str, parse: Callable[[str], _T]) -> Callable[[str], _T | None]:
+    """None for the `unset` value (such as "-1" or ""), otherwise what `parse` makes of it."""
 
-    def parse(raw: str) -> int | None:
-        return None if raw == unset else integer(raw)
+    def parse_optional(raw: str) -> _T | None:
+        return None if raw == unset else parse(raw)
 
-    return parse
+    return parse_optional
 
 
 def _number(low_exclusive: float, high: float) -> Callable[[str], float]:
@@ -193,28 +191,20 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _optional_email(raw: str) -> str | None:
-    if raw == "":
-        return None
-    if not _EMAIL.match(raw):
-        raise _Invalid("must be an e-mail address, or empty for no subscription")
-    return raw
+def _matching(pattern: re.Pattern[str], expected: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not pattern.match(raw):
+            raise _Invalid(expected)
+        return raw
+
+    return parse
 
 
-def _optional_table_name(raw: str) -> str | None:
-    if raw == "":
-        return None
-    if not _TABLE_NAME.match(raw):
-        raise _Invalid("must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), or empty")
-    return raw
-
-
-def _optional_image_uri(raw: str) -> str | None:
-    if raw == "":
-        return None
-    if not PINNED_IMAGE.match(raw):
-        raise _Invalid("must be <repository url>@sha256:<64 hex digits>, or empty")
-    return raw
+_email = _matching(_EMAIL, "must be an e-mail address, or empty for no subscription")
+_table_name = _matching(
+    _TABLE_NAME, "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), or empty"
+)
+_pinned_image = _matching(PINNED_IMAGE, "must be <repository url>@sha256:<64 hex digits>, or empty")
 
 
 @dataclass(frozen=True)
@@ -246,7 +236,9 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting(
         "reservedConcurrency",
         "reserved_concurrency",
-        _optional_integer("-1", 1, 10_000, "must be -1 (unreserved) or an integer from 1 to 10000"),
+        _optional(
+            "-1", _integer(1, 10_000, "must be -1 (unreserved) or an integer from 1 to 10000")
+        ),
         "-1",
     ),
     _Setting("logLevel", "log_level", _choice(*LOG_LEVELS), "INFO"),
@@ -264,12 +256,14 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting(
         "statusShardsRead",
         "status_shards_read",
-        _optional_integer(
+        _optional(
             "0",
-            1,
-            MAX_STATUS_SHARDS,
-            "must be 0 (read what statusShards writes) or an integer from statusShards "
-            f"to {MAX_STATUS_SHARDS}",
+            _integer(
+                1,
+                MAX_STATUS_SHARDS,
+                "must be 0 (read what statusShards writes) or an integer from statusShards "
+                f"to {MAX_STATUS_SHARDS}",
+            ),
         ),
         "0",
     ),
@@ -286,14 +280,14 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("protectData", "protect_data", _boolean, "false"),
     # At least two, so the image before the current one is still there to roll back to.
     _Setting("ecrKeepImages", "ecr_keep_images", _integer(2, 1_000), "5"),
-    _Setting("alarmEmail", "alarm_email", _optional_email, ""),
+    _Setting("alarmEmail", "alarm_email", _optional("", _email), ""),
     _Setting("enableWaf", "enable_waf", _boolean, "false"),
     # AWS WAF's own bounds for a rate-based rule, counted per IP over 5 minutes.
     _Setting("wafRateLimit", "waf_rate_limit", _integer(10, 2_000_000_000), "1000"),
     # Recovery settings (docs/operations.md), normally empty: serve a restored table
     # instead of the stack's own, or pin the function to an image already in the repository.
-    _Setting("existingTableName", "existing_table_name", _optional_table_name, ""),
-    _Setting("imageUri", "image_uri", _optional_image_uri, ""),
+    _Setting("existingTableName", "existing_table_name", _optional("", _table_name), ""),
+    _Setting("imageUri", "image_uri", _optional("", _pinned_image), ""),
 )
 
 

@@ -7,6 +7,7 @@ reads the store's source and fails if the two ever disagree.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,17 +33,20 @@ XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 CURSOR_SECRET_LENGTH = 48
 
 
-def assume_role_policy(service: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+def assume_role_policy(service: str) -> str:
+    """The trust policy (JSON) of a role that only `service` may assume."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
 
 
 def execution_policy(
@@ -112,7 +116,7 @@ class EventsFunction(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=pulumi.Output.json_dumps(assume_role_policy("lambda.amazonaws.com")),
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             opts=child,
         )
         policy = aws.iam.RolePolicy(

@@ -119,25 +119,20 @@ class ServiceImage(pulumi.ComponentResource):
     def _build(self, name: str, args: ServiceImageArgs) -> docker.Image:
         if not args.dockerfile.is_file():
             raise pulumi.RunError(f"no Dockerfile at {args.dockerfile}: the image cannot be built")
-        context, dockerfile = _relative(args.context), _relative(args.dockerfile)
-        build_args = dict(args.build_args)
-        tag = image_tag(
-            args.context,
-            args.dockerfile,
-            {
-                "context": context,
-                "dockerfile": dockerfile,
-                "platform": args.platform,
-                "args": build_args,
-            },
-        )
+        # The tag digests these very settings, so no build setting can change the image
+        # without changing its tag.
+        build: docker.DockerBuildArgsDict = {
+            "context": _relative(args.context),
+            "dockerfile": _relative(args.dockerfile),
+            "platform": args.platform,
+            "args": dict(args.build_args),
+        }
+        tag = image_tag(args.context, args.dockerfile, build)
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
         return docker.Image(
             f"{name}-image",
             image_name=pulumi.Output.format("{0}:{1}", self.repository.repository_url, tag),
-            build=docker.DockerBuildArgs(
-                context=context, dockerfile=dockerfile, platform=args.platform, args=build_args
-            ),
+            build=build,
             registry=docker.RegistryArgs(
                 server=self.repository.repository_url,
                 username=token.user_name,

@@ -78,11 +78,7 @@ class WebFirewall(pulumi.ComponentResource):
             scope="REGIONAL",
             default_action={"allow": {}},
             rules=web_acl_rules(args.rate_limit),
-            visibility_config={
-                "cloudwatch_metrics_enabled": True,
-                "sampled_requests_enabled": True,
-                "metric_name": f"{name}-web-acl",
-            },
+            visibility_config=_visibility(f"{name}-web-acl"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.wafv2.WebAclAssociation(

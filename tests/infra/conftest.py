@@ -39,13 +39,22 @@ def stack_settings(stack: str) -> dict[str, str]:
     return {key: _config_string(value) for key, value in document["config"].items()}
 
 
+def short_settings(stack: str) -> dict[str, str]:
+    """This project's settings in Pulumi.<stack>.yaml, by short key, as parse_config takes them."""
+    prefix = f"{PROJECT}:"
+    return {
+        key[len(prefix) :]: value
+        for key, value in stack_settings(stack).items()
+        if key.startswith(prefix)
+    }
+
+
 @dataclass
 class Deployment:
     stack: str
     mocks: AwsMocks
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
-    program: dict[str, Any] = field(default_factory=dict)  # infra/__main__.py's globals
 
     @property
     def resources(self) -> list[Registered]:
@@ -74,11 +83,12 @@ def deploy(stack: str, overrides: dict[str, str] | None = None) -> Deployment:
                 deployment.secret_outputs.add(name)
 
     def program() -> pulumi.Output[Any]:
-        deployment.program.update(runpy.run_path(str(PROGRAM), run_name="__main__"))
+        runpy.run_path(str(PROGRAM), run_name="__main__")
         root = pulumi.runtime.get_root_resource()
         assert root is not None
         return pulumi.Output.from_input(asyncio.ensure_future(resolve_outputs(root)))
 
+    asyncio.get_event_loop().set_exception_handler(_quiet_refusals)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PULUMI_CONFIG", json.dumps(settings))
         patch.delenv("PULUMI_CONFIG_SECRET_KEYS", raising=False)
@@ -93,8 +103,23 @@ def deploy(stack: str, overrides: dict[str, str] | None = None) -> Deployment:
             monitor=RecordingMonitor(deployment.mocks),
         )
         # test() runs the program to completion, outstanding registrations included.
-        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        try:
+            pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        except Exception as error:
+            _REFUSALS.add(error)
+            raise
     return deployment
+
+
+# A refused run (a bad setting, a wrong restored table) fails every registration that
+# waited on the refused value with that same error; test() raises it once and leaves the
+# rest unretrieved, which asyncio would print, hundreds of tracebacks per run, at exit.
+_REFUSALS: set[BaseException] = set()
+
+
+def _quiet_refusals(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if context.get("exception") not in _REFUSALS:
+        loop.default_exception_handler(context)
 
 
 @pytest.fixture(scope="session")

@@ -179,10 +179,12 @@ def _computed(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
 
 def _existing_table(name: str) -> dict[str, Any]:
     """getTable's answer: a table restored from the events table, or, named "wrong-...",
-    a table of some other shape."""
+    a table of some other shape: "wrong-key-..." another partition key only,
+    "wrong-index-..." no status index only, any other "wrong-..." both."""
     request = create_table_request(name)
-    if name.startswith("wrong-"):
+    if name.startswith("wrong-") and not name.startswith("wrong-index-"):
         request["KeySchema"] = [{"AttributeName": "id", "KeyType": "HASH"}]
+    if name.startswith("wrong-") and not name.startswith("wrong-key-"):
         request["GlobalSecondaryIndexes"] = []
     return {
         "id": name,

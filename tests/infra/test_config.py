@@ -6,16 +6,7 @@ import pytest
 
 from infra.config import SETTINGS, ConfigError, parse_config
 from service.table import MAX_STATUS_SHARDS
-from tests.infra.conftest import PROJECT, STACKS, deploy, stack_settings
-
-
-def short_settings(stack: str) -> dict[str, str]:
-    prefix = f"{PROJECT}:"
-    return {
-        key[len(prefix) :]: value
-        for key, value in stack_settings(stack).items()
-        if key.startswith(prefix)
-    }
+from tests.infra.conftest import PROJECT, STACKS, deploy, short_settings, stack_settings
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -6,9 +6,8 @@ import pytest
 
 from infra.config import INTEGRATION_TIMEOUT_SECONDS, parse_config
 from service.settings import Settings
-from tests.infra.conftest import PROJECT, Deployment, deploy
+from tests.infra.conftest import PROJECT, Deployment, deploy, short_settings
 from tests.infra.mocks import is_secret
-from tests.infra.test_config import short_settings
 
 FUNCTION = "aws:lambda/function:Function"
 

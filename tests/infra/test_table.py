@@ -145,3 +145,10 @@ def test_an_existing_table_replaces_the_stacks_own() -> None:
 def test_an_existing_table_of_another_shape_is_refused() -> None:
     with pytest.raises(pulumi.RunError, match="'wrong-table' is not an events table"):
         deploy("dev", {"existingTableName": "wrong-table"})
+
+
+@pytest.mark.parametrize("name", ["wrong-key-table", "wrong-index-table"])
+def test_a_restored_table_must_have_both_the_key_and_the_index(name: str) -> None:
+    # Each on its own: a table right in one respect is still refused for the other.
+    with pytest.raises(pulumi.RunError, match=f"'{name}' is not an events table"):
+        deploy("dev", {"existingTableName": name})
