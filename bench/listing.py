@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.child import LambdaContext, child_main, lambda_event
-from bench.stats import milliseconds
+from bench.stats import in_turns, milliseconds
 from service.local.capacity import CapacityMeter
 
 BLOCK = 10
@@ -48,10 +48,13 @@ def _handler_page(handler: Any, event: dict[str, Any]) -> Callable[[], object]:
     return page
 
 
-def _timed(page: Callable[[], object]) -> float:
-    started = time.perf_counter_ns()
-    page()
-    return milliseconds(time.perf_counter_ns() - started)
+def _timed(page: Callable[[], object]) -> Callable[[int], float]:
+    def timed_page(_number: int) -> float:
+        started = time.perf_counter_ns()
+        page()
+        return milliseconds(time.perf_counter_ns() - started)
+
+    return timed_page
 
 
 def measure(config: dict[str, Any]) -> dict[str, Any]:
@@ -87,14 +90,8 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
         )
 
     pages["floor"] = floor_page
-    samples: dict[str, list[float]] = {name: [] for name in pages}
-    total = config["warmup"] + config["requests"]
-    for start in range(0, total, BLOCK):
-        for name, page in pages.items():
-            for number in range(start, min(start + BLOCK, total)):
-                elapsed = _timed(page)
-                if number >= config["warmup"]:
-                    samples[name].append(elapsed)
+    timed = {name: _timed(page) for name, page in pages.items()}
+    samples = in_turns(timed, config["warmup"], config["requests"], BLOCK)
     capacity = {name: _per_page(clients[name], page) for name, page in pages.items()}
     return {"samples": samples, "capacity": capacity}
 
