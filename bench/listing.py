@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.child import LambdaContext, child_main, lambda_event
+from bench.child import LambdaContext, child_main, floor_page_request, lambda_event
 from bench.stats import in_turns, milliseconds
 from service.local.capacity import CapacityMeter
 
@@ -64,7 +64,7 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     from service.handler import build_handler
     from service.settings import Settings
     from service.store import create_dynamodb_client
-    from service.table import STATUS_INDEX, status_shard_key
+    from service.table import status_shard_key
 
     page_size, status = config["page_size"], config["status"]
     event = lambda_event(config["template"], "")
@@ -80,14 +80,12 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
 
     clients["floor"] = boto3.client("dynamodb")
 
+    floor_request = floor_page_request(
+        config["unsharded_table"], status_shard_key(status, 0), page_size
+    )
+
     def floor_page() -> object:
-        return clients["floor"].query(
-            TableName=config["unsharded_table"],
-            IndexName=STATUS_INDEX,
-            KeyConditionExpression="statusShard = :shard",
-            ExpressionAttributeValues={":shard": {"S": status_shard_key(status, 0)}},
-            Limit=page_size + 1,
-        )
+        return clients["floor"].query(**floor_request)
 
     pages["floor"] = floor_page
     timed = {name: _timed(page) for name, page in pages.items()}
