@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bench.data import load_events
 from service.cursor import CursorCodec
 from service.local.capacity import CapacityMeter
 from service.local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
-from service.store import EventStore, to_item
+from service.store import EventStore
 from service.table import shard_of
 from service.tools.table_admin import TableAdmin
 
@@ -121,10 +122,9 @@ def page_table(
     for shards in shard_counts:
         table = f"bench-scaling-{shards}-{description_chars}"
         ensure_table(client, table)
-        admin = TableAdmin(client, table, shards)
         loaded = 0
         for size in sorted(sizes):
-            admin.put_items([to_item(e, shards) for e in events(loaded, size, description_chars)])
+            load_events(client, table, list(events(loaded, size, description_chars)), shards)
             loaded = size
             store = EventStore(client, table, CODEC, shards)
             c = measure_pages(store, client, table, pages)
