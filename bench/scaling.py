@@ -61,11 +61,17 @@ def aws_read_units(meter: CapacityMeter) -> float:
 class PageCosts:
     first: float
     first_calls: int
-    next_mean: float
-    next_max: float
-    next_calls: float
+    next_costs: list[float]
+    next_calls: list[int]
     month: float
     scan: float
+
+    def next_pages(self) -> str:
+        """Read units of the pages after the first, mean / max (queries per page, mean)."""
+        if not self.next_costs:  # the first page held every active event, or --pages 0
+            return "no next page"
+        mean, most = statistics.mean(self.next_costs), max(self.next_costs)
+        return f"{mean:.1f} / {most:g} ({statistics.mean(self.next_calls):.1f})"
 
 
 def measure_pages(store: EventStore, client: Any, table: str, pages: int) -> PageCosts:
@@ -96,15 +102,7 @@ def measure_pages(store: EventStore, client: Any, table: str, pages: int) -> Pag
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    return PageCosts(
-        first,
-        first_calls,
-        statistics.mean(costs),
-        max(costs),
-        statistics.mean(calls),
-        month,
-        aws_read_units(meter),
-    )
+    return PageCosts(first, first_calls, costs, calls, month, aws_read_units(meter))
 
 
 def page_table(
@@ -130,8 +128,7 @@ def page_table(
             c = measure_pages(store, client, table, pages)
             print(
                 f"| {shards} | {size:,} | {c.first:g} ({c.first_calls}) | "
-                f"{c.next_mean:.1f} / {c.next_max:g} ({c.next_calls:.1f}) | {c.month:g} | "
-                f"{c.scan:,.0f} |",
+                f"{c.next_pages()} | {c.month:g} | {c.scan:,.0f} |",
                 flush=True,
             )
         client.delete_table(TableName=table)
