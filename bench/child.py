@@ -54,6 +54,21 @@ def lambda_event(template: str, event_id: str) -> dict[str, Any]:
     return event
 
 
+def floor_page_request(table_name: str, partition: str, page_size: int) -> dict[str, Any]:
+    """The floor of a list page: the one Query it needs on an index that is not sharded,
+    one partition, `Limit` = page + 1 (the extra item tells whether a next page exists,
+    as the service's cursor does). Built once, sent as `client.query(**request)`."""
+    from service.table import STATUS_INDEX, STATUS_SHARD_ATTRIBUTE
+
+    return {
+        "TableName": table_name,
+        "IndexName": STATUS_INDEX,
+        "KeyConditionExpression": f"{STATUS_SHARD_ATTRIBUTE} = :shard",
+        "ExpressionAttributeValues": {":shard": {"S": partition}},
+        "Limit": page_size + 1,
+    }
+
+
 def service_environment(endpoint_url: str, table_name: str, **extra: str) -> dict[str, str]:
     """The environment the deployed function has, pointed at DynamoDB Local."""
     return {

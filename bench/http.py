@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 from bench.child import EVENT_ID, REPO_ROOT, BenchError
 from bench.data import LISTED_STATUS
 from bench.workload import MIX, NEW_EVENT, PAGE_SIZE
+from service.local.dynamodb_local import _free_port
 
 WRK_THREADS = 2
 STARTUP_SECONDS = 30.0
@@ -83,12 +83,6 @@ def wrk_script(event_ids: Sequence[str], run: str) -> str:
         "run": run,
         "token": EVENT_ID,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.child import LambdaContext, child_main, lambda_event
-from bench.stats import milliseconds
+from bench.child import LambdaContext, child_main, floor_page_request, lambda_event
+from bench.stats import in_turns, milliseconds
 from service.local.capacity import CapacityMeter
 
 BLOCK = 10
@@ -48,10 +48,13 @@ def _handler_page(handler: Any, event: dict[str, Any]) -> Callable[[], object]:
     return page
 
 
-def _timed(page: Callable[[], object]) -> float:
-    started = time.perf_counter_ns()
-    page()
-    return milliseconds(time.perf_counter_ns() - started)
+def _timed(page: Callable[[], object]) -> Callable[[int], float]:
+    def timed_page(_number: int) -> float:
+        started = time.perf_counter_ns()
+        page()
+        return milliseconds(time.perf_counter_ns() - started)
+
+    return timed_page
 
 
 def measure(config: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +64,7 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     from service.handler import build_handler
     from service.settings import Settings
     from service.store import create_dynamodb_client
-    from service.table import STATUS_INDEX, status_shard_key
+    from service.table import status_shard_key
 
     page_size, status = config["page_size"], config["status"]
     event = lambda_event(config["template"], "")
@@ -77,24 +80,16 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
 
     clients["floor"] = boto3.client("dynamodb")
 
+    floor_request = floor_page_request(
+        config["unsharded_table"], status_shard_key(status, 0), page_size
+    )
+
     def floor_page() -> object:
-        return clients["floor"].query(
-            TableName=config["unsharded_table"],
-            IndexName=STATUS_INDEX,
-            KeyConditionExpression="statusShard = :shard",
-            ExpressionAttributeValues={":shard": {"S": status_shard_key(status, 0)}},
-            Limit=page_size + 1,
-        )
+        return clients["floor"].query(**floor_request)
 
     pages["floor"] = floor_page
-    samples: dict[str, list[float]] = {name: [] for name in pages}
-    total = config["warmup"] + config["requests"]
-    for start in range(0, total, BLOCK):
-        for name, page in pages.items():
-            for number in range(start, min(start + BLOCK, total)):
-                elapsed = _timed(page)
-                if number >= config["warmup"]:
-                    samples[name].append(elapsed)
+    timed = {name: _timed(page) for name, page in pages.items()}
+    samples = in_turns(timed, config["warmup"], config["requests"], BLOCK)
     capacity = {name: _per_page(clients[name], page) for name, page in pages.items()}
     return {"samples": samples, "capacity": capacity}
 

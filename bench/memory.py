@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from bench.child import LambdaContext, child_main, lambda_event
+from bench.child import LambdaContext, child_main, floor_page_request, lambda_event
 
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
@@ -49,24 +49,17 @@ def _service_requests(config: dict[str, Any]) -> Callable[[str, str], None]:
 def _floor_requests(config: dict[str, Any]) -> Callable[[str, str], None]:
     import boto3
 
-    from service.table import STATUS_INDEX
-
     client = boto3.client("dynamodb")
     table = config["table_name"]
     item = config["new_item"]
+    page_request = floor_page_request(table, config["page_partition"], config["page_size"])
 
     def send(kind: str, event_id: str) -> None:
         key = {"eventId": {"S": event_id}}
         if kind == "get":
             client.get_item(TableName=table, Key=key)
         elif kind == "list":
-            client.query(
-                TableName=table,
-                IndexName=STATUS_INDEX,
-                KeyConditionExpression="statusShard = :shard",
-                ExpressionAttributeValues={":shard": {"S": config["page_partition"]}},
-                Limit=config["page_size"] + 1,
-            )
+            client.query(**page_request)
         elif kind == "update":
             client.update_item(
                 TableName=table,

@@ -107,13 +107,11 @@ class Bench:
     local: DynamoDBLocal
     client: Any
     log: Callable[[str], None]
+    workload_ids: list[str]
+    """The events the workload table holds, which reads and updates pick from."""
 
     def env(self, table_name: str = WORKLOAD_TABLE) -> dict[str, str]:
         return service_environment(self.local.endpoint_url, table_name)
-
-    def workload_ids(self) -> list[str]:
-        """The events the workload table holds, which reads and updates pick from."""
-        return [event["eventId"] for event in make_events(0, self.profile.workload_events)]
 
     def child(self, module: str, config: dict[str, Any], table_name: str = WORKLOAD_TABLE) -> Any:
         return run_child(module, config, self.env(table_name), timeout=600)
@@ -121,7 +119,7 @@ class Bench:
 
 def cold_start_figure(bench: Bench) -> dict[str, Any]:
     result = cold_start.measure(
-        templates()["get"], bench.workload_ids()[7], bench.env(), bench.profile.cold_processes
+        templates()["get"], bench.workload_ids[7], bench.env(), bench.profile.cold_processes
     )
     if bench.profile.cold_layer_rounds:
         result["import_layers"] = cold_start.import_layers(
@@ -133,7 +131,7 @@ def cold_start_figure(bench: Bench) -> dict[str, Any]:
 def warm_get_figure(bench: Bench) -> dict[str, Any]:
     config = {
         "template": templates()["get"],
-        "event_ids": bench.workload_ids(),
+        "event_ids": bench.workload_ids,
         "table_name": WORKLOAD_TABLE,
         "requests": bench.profile.warm_requests,
         "warmup": bench.profile.warm_warmup,
@@ -181,7 +179,7 @@ def memory_figure(bench: Bench) -> dict[str, Any]:
     config = {
         "templates": templates(),
         "mix": MIX,
-        "event_ids": bench.workload_ids(),
+        "event_ids": bench.workload_ids,
         "table_name": WORKLOAD_TABLE,
         "invocations": bench.profile.memory_invocations,
         "every": bench.profile.memory_every,
@@ -208,7 +206,7 @@ def memory_figure(bench: Bench) -> dict[str, Any]:
 def http_figure(bench: Bench) -> dict[str, Any]:
     return http.measure(
         bench.env(),
-        bench.workload_ids(),
+        bench.workload_ids,
         bench.profile.http_connections,
         bench.profile.http_seconds,
     )
@@ -248,7 +246,7 @@ def run(
         ensure_table(client, name)
     workload = make_events(0, profile.workload_events)
     load_events(client, WORKLOAD_TABLE, workload, DEFAULT_STATUS_SHARDS)
-    bench = Bench(profile, local, client, log)
+    bench = Bench(profile, local, client, log, [event["eventId"] for event in workload])
     for name in figures:
         started = time.monotonic()
         log(f"{name} ...")

@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bench.data import load_events
 from service.cursor import CursorCodec
 from service.local.capacity import CapacityMeter
 from service.local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
-from service.store import EventStore, to_item
+from service.store import EventStore
 from service.table import shard_of
 from service.tools.table_admin import TableAdmin
 
@@ -60,11 +61,17 @@ def aws_read_units(meter: CapacityMeter) -> float:
 class PageCosts:
     first: float
     first_calls: int
-    next_mean: float
-    next_max: float
-    next_calls: float
+    next_costs: list[float]
+    next_calls: list[int]
     month: float
     scan: float
+
+    def next_pages(self) -> str:
+        """Read units of the pages after the first, mean / max (queries per page, mean)."""
+        if not self.next_costs:  # the first page held every active event, or --pages 0
+            return "no next page"
+        mean, most = statistics.mean(self.next_costs), max(self.next_costs)
+        return f"{mean:.1f} / {most:g} ({statistics.mean(self.next_calls):.1f})"
 
 
 def measure_pages(store: EventStore, client: Any, table: str, pages: int) -> PageCosts:
@@ -95,15 +102,7 @@ def measure_pages(store: EventStore, client: Any, table: str, pages: int) -> Pag
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    return PageCosts(
-        first,
-        first_calls,
-        statistics.mean(costs),
-        max(costs),
-        statistics.mean(calls),
-        month,
-        aws_read_units(meter),
-    )
+    return PageCosts(first, first_calls, costs, calls, month, aws_read_units(meter))
 
 
 def page_table(
@@ -121,17 +120,15 @@ def page_table(
     for shards in shard_counts:
         table = f"bench-scaling-{shards}-{description_chars}"
         ensure_table(client, table)
-        admin = TableAdmin(client, table, shards)
         loaded = 0
         for size in sorted(sizes):
-            admin.put_items([to_item(e, shards) for e in events(loaded, size, description_chars)])
+            load_events(client, table, list(events(loaded, size, description_chars)), shards)
             loaded = size
             store = EventStore(client, table, CODEC, shards)
             c = measure_pages(store, client, table, pages)
             print(
                 f"| {shards} | {size:,} | {c.first:g} ({c.first_calls}) | "
-                f"{c.next_mean:.1f} / {c.next_max:g} ({c.next_calls:.1f}) | {c.month:g} | "
-                f"{c.scan:,.0f} |",
+                f"{c.next_pages()} | {c.month:g} | {c.scan:,.0f} |",
                 flush=True,
             )
         client.delete_table(TableName=table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 
@@ -46,3 +46,20 @@ def compared(service: Sequence[float], floor: Sequence[float]) -> dict[str, Any]
         "median_ratio": ratio(mine["median"], theirs["median"]),
         "p99_ratio": ratio(mine["p99"], theirs["p99"]),
     }
+
+
+def in_turns(
+    calls: Mapping[str, Callable[[int], float]], warmup: int, requests: int, block: int
+) -> dict[str, list[float]]:
+    """Each call made `warmup + requests` times, numbered from 0, the calls taking turns in
+    blocks of `block`, so a burst of load on the machine falls on each alike; the first
+    `warmup` samples of each are dropped. A call takes its number and returns its ms."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    total = warmup + requests
+    for start in range(0, total, block):
+        for name, call in calls.items():
+            for number in range(start, min(start + block, total)):
+                elapsed = call(number)
+                if number >= warmup:
+                    samples[name].append(elapsed)
+    return samples

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from bench.child import LambdaContext, child_main, lambda_event
-from bench.stats import milliseconds
+from bench.stats import in_turns, milliseconds
 
 BLOCK = 50
 
@@ -25,8 +25,8 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     table, ids = config["table_name"], config["event_ids"]
     context = LambdaContext("warm-get")
 
-    def service_call(event_id: str) -> float:
-        event = lambda_event(config["template"], event_id)
+    def service_call(number: int) -> float:
+        event = lambda_event(config["template"], ids[number % len(ids)])
         started = time.perf_counter_ns()
         response = handler(event, context)
         elapsed = time.perf_counter_ns() - started
@@ -34,7 +34,8 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
             raise RuntimeError(f"GET answered {response['statusCode']}: {response['body']}")
         return milliseconds(elapsed)
 
-    def floor_call(event_id: str) -> float:
+    def floor_call(number: int) -> float:
+        event_id = ids[number % len(ids)]
         started = time.perf_counter_ns()
         response = floor.get_item(TableName=table, Key={"eventId": {"S": event_id}})
         elapsed = time.perf_counter_ns() - started
@@ -42,16 +43,8 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
             raise RuntimeError(f"GetItem found no {event_id}")
         return milliseconds(elapsed)
 
-    samples: dict[str, list[float]] = {"service": [], "floor": []}
     calls = {"service": service_call, "floor": floor_call}
-    total = config["warmup"] + config["requests"]
-    for start in range(0, total, BLOCK):
-        for name, call in calls.items():
-            for number in range(start, min(start + BLOCK, total)):
-                elapsed = call(ids[number % len(ids)])
-                if number >= config["warmup"]:
-                    samples[name].append(elapsed)
-    return samples
+    return in_turns(calls, config["warmup"], config["requests"], BLOCK)
 
 
 if __name__ == "__main__":

@@ -26,11 +26,10 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from service.gateway import RIE_INVOCATIONS_PATH, parse_arguments
-from service.local.dynamodb_local import DOCKER_IMAGE, DynamoDBLocal
+from service.local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
 from service.settings import Settings
 from service.table import create_table_request
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
 LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:3.13"
 # The environment of the function: markers in the lock and the export are read against it.

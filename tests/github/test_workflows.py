@@ -13,10 +13,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from mangum import Mangum
 from ruamel.yaml import YAML
 
 from service.app import create_app
+from service.handler import build_handler
 from service.local.dynamodb_local import REPO_ROOT
 from service.settings import Settings
 
@@ -176,7 +176,7 @@ def test_the_image_check_sends_an_event_the_app_answers() -> None:
         step for step in load(CI)["jobs"]["image"]["steps"] if "HEALTH_EVENT" in step.get("env", {})
     ]
     event = json.loads(step["env"]["HEALTH_EVENT"])
-    handler = Mangum(create_app(Settings()), lifespan="off")
+    handler = build_handler(create_app(Settings()))  # as the image's CMD builds it
 
     answer = handler(event, SimpleNamespace(aws_request_id="ci"))
 

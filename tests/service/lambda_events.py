@@ -41,6 +41,14 @@ SHAPES = [
 ]
 
 
+def _grouped(pairs: Query) -> dict[str, list[str]]:
+    """Repeated names' values together, in the order they came."""
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return values
+
+
 def _body(body: bytes | None, as_base64: bool) -> tuple[str | None, bool]:
     if body is None:
         return None, False
@@ -70,12 +78,8 @@ def rest_api_event(
         ("X-Forwarded-Proto", "https"),
         *(headers or []),
     ]
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in pairs:
-        multi_headers.setdefault(name, []).append(value)
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query or []:
-        multi_query.setdefault(name, []).append(value)
+    multi_headers = _grouped(pairs)
+    multi_query = _grouped(query or [])
     text, is_base64 = _body(body, as_base64)
     return {
         "body": text,
@@ -174,10 +178,7 @@ def http_api_event(
         "isBase64Encoded": is_base64,
     }
     if query:
-        values: dict[str, list[str]] = {}
-        for name, value in query:
-            values.setdefault(name, []).append(value)
-        event["queryStringParameters"] = {k: ",".join(v) for k, v in values.items()}
+        event["queryStringParameters"] = {k: ",".join(v) for k, v in _grouped(query).items()}
     if text is not None:
         event["body"] = text
     return event

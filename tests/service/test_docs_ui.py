@@ -17,11 +17,8 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +27,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import (
@@ -59,6 +55,7 @@ from service.handler import build_handler
 from service.local.dynamodb_local import DynamoDBLocal
 from tests.conftest import make_settings, store_event
 from tests.infra.test_api import docs_route
+from tests.servers import serve
 
 CHROMIUM = os.environ.get("EVENTS_CHROMIUM", "/usr/bin/chromium")
 INSTALL_COMMAND = "sudo apt-get install -y chromium"
@@ -163,36 +160,14 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@contextmanager
-def _serve(app: ASGIApp) -> Iterator[int]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port, in a thread; yield the port."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield int(port)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
-
-
 @pytest.fixture(params=["direct", "dev-stage"])
 def site(request: pytest.FixtureRequest, app: FastAPI) -> Iterator[Site]:
     prefix = "" if request.param == "direct" else STAGE
     with ExitStack() as stack:
         served: ASGIApp = app if request.param == "direct" else stack.enter_context(_staged(app))
-        port = stack.enter_context(_serve(served))
-        origin = f"http://{SITE_HOST}:{port}"
-        yield Site(request.param, origin, f"{origin}{prefix}", f"http://127.0.0.1:{port}{prefix}")
+        local = stack.enter_context(serve(served))
+        origin = f"http://{SITE_HOST}:{httpx.URL(local).port}"
+        yield Site(request.param, origin, f"{origin}{prefix}", f"{local}{prefix}")
 
 
 @pytest.fixture
@@ -308,8 +283,8 @@ def test_with_a_key_required_the_docs_open_without_it_and_try_it_out_sends_it(
     app = create_app(settings)
     stored = store_event(app.state.store)
     with ExitStack() as stack:
-        port = stack.enter_context(_serve(_requiring_a_key(stack.enter_context(_staged(app)))))
-        origin, local = f"http://{SITE_HOST}:{port}", f"http://127.0.0.1:{port}"
+        local = stack.enter_context(serve(_requiring_a_key(stack.enter_context(_staged(app)))))
+        origin = f"http://{SITE_HOST}:{httpx.URL(local).port}"
         assert httpx.get(f"{local}{STAGE}/events").status_code == 403  # the gate works
         context = stack.enter_context(contextlib.closing(browser.new_context()))
         context.set_default_timeout(PAGE_TIMEOUT_MS)

@@ -8,20 +8,16 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp
 
 from service.gateway import (
     RIE_INVOCATIONS_PATH,
@@ -36,6 +32,7 @@ from service.gateway import (
 from service.handler import build_handler
 from service.local.dynamodb_local import DynamoDBLocal
 from tests.conftest import new_event
+from tests.servers import serve
 from tests.service.lambda_events import rest_api_event
 
 PROBLEM = "application/problem+json"
@@ -46,26 +43,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run an ASGI app under uvicorn on a free local port; yield its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on port {port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class Recorder:

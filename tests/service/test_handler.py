@@ -11,18 +11,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from service.handler import build_handler
-from service.local.dynamodb_local import DynamoDBLocal
+from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from tests.conftest import make_settings, new_event, table_snapshot
 from tests.service.lambda_events import SHAPES, LambdaClient, LambdaResponse, Shape, rest_api_event
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PROBLEM = "application/problem+json"
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,6 +19,7 @@ from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from service.table import create_table_request
 from service.tools.smoke import main
 from tests.conftest import make_settings, table_snapshot
+from tests.servers import serve
 
 STEPS = (
     "health",
@@ -35,27 +31,6 @@ STEPS = (
     "delete",
     "confirm 404",
 )
-
-
-@contextlib.contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """A real HTTP server for the app on a free 127.0.0.1 port, stopped on exit."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped at start-up"
-        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def json_response(status: int, body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -105,7 +80,7 @@ class RequireApiKey:
 def test_the_smoke_test_walks_the_api_and_leaves_nothing_behind(
     app: FastAPI, dynamodb: Any, table_name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with serving(app) as url:
+    with serve(app) as url:
         assert main(["--url", url]) == 0
 
     output = capsys.readouterr().out
@@ -126,7 +101,7 @@ def test_a_failing_step_stops_the_walk_shows_the_response_and_cleans_up(
     dynamodb.create_table(**request)
     try:
         app = create_app(make_settings(dynamodb_local, "events-without-index"))
-        with serving(app) as url:
+        with serve(app) as url:
             # As an operator runs it: the module as a command, in its own process.
             result = subprocess.run(
                 [sys.executable, "-m", "service.tools.smoke", "--url", url],
@@ -155,7 +130,7 @@ def test_the_listing_is_retried_until_the_event_shows(
 ) -> None:
     lagging = HiddenFromListing(app, times=2)
 
-    with serving(lagging) as url:
+    with serve(lagging) as url:
         assert main(["--url", url]) == 0
 
     assert lagging.listings == 3
@@ -168,7 +143,7 @@ def test_the_listing_retries_are_bounded_and_the_event_is_still_cleaned_up(
 ) -> None:
     never_listed = HiddenFromListing(app, times=1_000)
 
-    with serving(never_listed) as url:
+    with serve(never_listed) as url:
         assert main(["--url", url, "--list-wait", "1"]) == 1
 
     output = capsys.readouterr().out
@@ -185,7 +160,7 @@ def test_the_api_key_is_sent_when_given(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("EVENTS_API_KEY", raising=False)
-    with serving(RequireApiKey(app, "k3y-for-tests")) as url:
+    with serve(RequireApiKey(app, "k3y-for-tests")) as url:
         assert main(["--url", url]) == 1
         refused = capsys.readouterr().out
         assert main(["--url", url, "--api-key", "k3y-for-tests"]) == 0
@@ -201,7 +176,7 @@ def test_the_api_key_is_sent_when_given(
 def test_the_url_defaults_to_the_stacks_api_url_output(
     app: FastAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with serving(app) as url:
+    with serve(app) as url:
         # The Pulumi CLI is not installed here: a script answers the one call the command makes.
         pulumi = tmp_path / "pulumi"
         pulumi.write_text(
