@@ -24,7 +24,7 @@ from typing import Any
 from bench.child import EVENT_ID, REPO_ROOT, BenchError
 from bench.data import LISTED_STATUS
 from bench.workload import MIX, NEW_EVENT, PAGE_SIZE
-from service.local.dynamodb_local import _free_port
+from service.local.dynamodb_local import free_port
 
 WRK_THREADS = 2
 STARTUP_SECONDS = 30.0
@@ -88,7 +88,7 @@ def wrk_script(event_ids: Sequence[str], run: str) -> str:
 @contextmanager
 def uvicorn_server(env: Mapping[str, str], log: Path) -> Iterator[str]:
     """The app as `make run` serves it, one uvicorn worker, on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     with log.open("wb") as errors:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [

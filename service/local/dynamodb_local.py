@@ -57,7 +57,7 @@ def use_local_credentials() -> None:
         os.environ.setdefault(name, value)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -197,7 +197,7 @@ class DynamoDBLocal:
         jar = fetch_jar()
         if self.db_path:
             self.db_path.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         data_dir = str(self.db_path) if self.db_path else None
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,19 +29,13 @@ from service.gateway import (
     parse_arguments,
 )
 from service.handler import build_handler
-from service.local.dynamodb_local import DynamoDBLocal
+from service.local.dynamodb_local import DynamoDBLocal, free_port
 from tests.conftest import new_event
 from tests.servers import serve
 from tests.service.lambda_events import rest_api_event
 
 PROBLEM = "application/problem+json"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Recorder:
@@ -272,7 +265,7 @@ def test_the_command_serves_the_module_handler(
     dynamodb_local: DynamoDBLocal, table_name: str
 ) -> None:
     """`python -m service.gateway --stage dev`, as a user runs it, configured by environment."""
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "EVENTS_TABLE_NAME": table_name,
