@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from service.api import events, health
 from service.errors import (
@@ -110,7 +111,20 @@ def _add_error_handlers(app: FastAPI) -> None:
         detail = error.detail if isinstance(error.detail, str) else phrase
         if error.status_code == 404 and detail == phrase:
             detail = f"Nothing is served at {request.url.path[:200]!r}."
-        return problem_response(error.status_code, phrase, detail, headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return problem_response(error.status_code, phrase, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path serves: Starlette's own 405 names only its first route's."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

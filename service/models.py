@@ -9,26 +9,39 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
     StringConstraints,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 EVENT_ID_PATTERN = r"^[A-Za-z0-9\-_.~]{1,100}$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_CAPACITY = 1_000_000
 
-# C0 controls (NUL included) and DEL never belong in these fields; line breaks and tabs
-# are fine in a description.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"[\t\n\r]")
+# Character classes shared by the validators and the patterns the OpenAPI document shows,
+# so the two cannot disagree. Control characters (C0 with NUL, DEL, C1) never belong in
+# text. (Lone surrogates, which JSON can escape but UTF-8 cannot encode, are refused by
+# pydantic before any of this runs.)
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Tabs and line breaks: fine in a description, not in a one-line field.
+_BREAKS = r"\t\n\r\u2028\u2029"
+# The other characters str.strip() removes: a value made only of these is blank.
+_SPACES = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_CONTROL_CHARS = re.compile(f"[{_CONTROLS}]")
+_LINE_BREAKS = re.compile(f"[{_BREAKS}]")
+ONE_LINE_TEXT_PATTERN = (
+    f"^[^{_CONTROLS}{_BREAKS}]*[^{_CONTROLS}{_BREAKS}{_SPACES}][^{_CONTROLS}{_BREAKS}]*$"
+)
+TEXT_PATTERN = f"^[^{_CONTROLS}]*[^{_CONTROLS}{_BREAKS}{_SPACES}][^{_CONTROLS}]*$"
 
 
 class EventStatus(StrEnum):
@@ -72,37 +85,56 @@ Title = Annotated[
     StringConstraints(min_length=1, max_length=200),
     AfterValidator(_not_blank),
     AfterValidator(_single_line),
-    Field(examples=["PyCon 2026"]),
+    Field(examples=["PyCon 2026"], json_schema_extra={"pattern": ONE_LINE_TEXT_PATTERN}),
 ]
 Description = Annotated[
     str,
     StringConstraints(min_length=1, max_length=1000),
     AfterValidator(_not_blank),
-    Field(examples=["Three days of talks and sprints."]),
+    Field(
+        examples=["Three days of talks and sprints."], json_schema_extra={"pattern": TEXT_PATTERN}
+    ),
 ]
 Location = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
     AfterValidator(_not_blank),
     AfterValidator(_single_line),
-    Field(examples=["Pittsburgh, PA"]),
+    Field(examples=["Pittsburgh, PA"], json_schema_extra={"pattern": ONE_LINE_TEXT_PATTERN}),
 ]
 Organizer = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
     AfterValidator(_not_blank),
     AfterValidator(_single_line),
-    Field(examples=["Python Software Foundation"]),
+    Field(
+        examples=["Python Software Foundation"],
+        json_schema_extra={"pattern": ONE_LINE_TEXT_PATTERN},
+    ),
 ]
 EventDate = Annotated[
     str,
     StringConstraints(pattern=DATE_PATTERN),
     AfterValidator(_calendar_date),
-    Field(description="A calendar date, YYYY-MM-DD", examples=["2026-05-14"]),
+    Field(
+        description="A calendar date, YYYY-MM-DD",
+        examples=["2026-05-14"],
+        json_schema_extra={"format": "date"},
+    ),
 ]
+
+
+def _whole_number(value: object) -> object:
+    # JSON has one number type: 2500.0 is the integer 2500 to JSON Schema, and so to us.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Capacity = Annotated[
     StrictInt,
     Field(ge=1, le=MAX_CAPACITY, description="Whole number of seats", examples=[2500]),
+    BeforeValidator(_whole_number),
 ]
 
 
@@ -127,20 +159,29 @@ class EventCreate(_Request):
     status: EventStatus = EventStatus.ACTIVE
 
 
+def _needs_a_change(schema: dict[str, Any]) -> None:
+    """In the document: at least one field besides eventId, which alone changes nothing."""
+    changeable = [name for name in schema["properties"] if name != "eventId"]
+    schema["anyOf"] = [{"required": [name]} for name in changeable]
+
+
 class EventUpdate(_Request):
     """A partial update: only the fields sent change. At least one field is required.
 
     `eventId` may be sent only if it equals the id in the path.
     """
 
-    event_id: EventId | None = None
-    title: Title | None = None
-    description: Description | None = None
-    date: EventDate | None = None
-    location: Location | None = None
-    capacity: Capacity | None = None
-    organizer: Organizer | None = None
-    status: EventStatus | None = None
+    model_config = ConfigDict(json_schema_extra=_needs_a_change)
+
+    # Absent, not null: the document shows no null (a null is a 422, see api/events.py).
+    event_id: EventId | SkipJsonSchema[None] = None
+    title: Title | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    date: EventDate | SkipJsonSchema[None] = None
+    location: Location | SkipJsonSchema[None] = None
+    capacity: Capacity | SkipJsonSchema[None] = None
+    organizer: Organizer | SkipJsonSchema[None] = None
+    status: EventStatus | SkipJsonSchema[None] = None
 
 
 class Event(_Schema):

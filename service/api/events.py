@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from service.api.deps import IfMatchDep, StoreDep, require_json
-from service.api.responses import problem_responses
-from service.cursor import MAX_CURSOR_LENGTH
+from service.api.responses import event_responses, page_responses, problem_responses
+from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from service.models import (
     EVENT_ID_PATTERN,
     Event,
@@ -66,7 +67,8 @@ def _check_query(request: Request, date_range: bool, status: EventStatus | None)
     status_code=201,
     response_model=Event,
     summary="Create an event",
-    responses=problem_responses(400, 409, 413, 415, 422, 503),
+    operation_id="createEvent",
+    responses=event_responses(201, 400, 409, 413, 415, 422, 503, created=True),
     dependencies=JSON_BODY,
 )
 def create_event(request: Request, body: EventCreate, store: StoreDep) -> Response:
@@ -79,26 +81,31 @@ def create_event(request: Request, body: EventCreate, store: StoreDep) -> Respon
     "",
     response_model=EventPage,
     summary="List events",
-    responses=problem_responses(400, 422, 503),
+    operation_id="listEvents",
+    responses=page_responses(400, 413, 422, 503),
 )
 def list_events(
     request: Request,
     store: StoreDep,
     status: Annotated[
-        EventStatus | None,
+        EventStatus | SkipJsonSchema[None],
         Query(description="Only events with this status, ordered by date then eventId"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 50,
     cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="`nextCursor` of the previous page"),
+        str | SkipJsonSchema[None],
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="`nextCursor` of the previous page",
+            json_schema_extra={"pattern": CURSOR_PATTERN},
+        ),
     ] = None,
     date_from: Annotated[
-        EventDate | None,
+        EventDate | SkipJsonSchema[None],
         Query(alias="from", description="Earliest date, inclusive; needs `status`"),
     ] = None,
     date_to: Annotated[
-        EventDate | None,
+        EventDate | SkipJsonSchema[None],
         Query(alias="to", description="Latest date, inclusive; needs `status`"),
     ] = None,
 ) -> Response:
@@ -127,7 +134,8 @@ def list_events(
     "/{event_id}",
     response_model=Event,
     summary="Get an event",
-    responses=problem_responses(404, 422, 503),
+    operation_id="readEvent",
+    responses=event_responses(200, 404, 413, 422, 503),
 )
 def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
     return event_response(request, store.get(event_id))
@@ -165,14 +173,19 @@ def _update(
 
 _UPDATE_DOC = {
     "response_model": Event,
-    "responses": problem_responses(400, 404, 412, 413, 415, 422, 503),
+    "responses": event_responses(200, 400, 404, 412, 413, 415, 422, 503),
     "dependencies": JSON_BODY,
     "description": "Change only the fields sent (both PUT and PATCH are partial updates). "
     "With `If-Match`, the update happens only if the event is still at that version.",
 }
 
 
-@router.put("/{event_id}", summary="Update an event", **_UPDATE_DOC)  # type: ignore[arg-type]
+@router.put(
+    "/{event_id}",
+    summary="Update an event",
+    operation_id="updateEvent",
+    **_UPDATE_DOC,  # type: ignore[arg-type]
+)
 def update_event(
     request: Request,
     event_id: EventIdPath,
@@ -183,7 +196,12 @@ def update_event(
     return _update(request, event_id, body, store, versions)
 
 
-@router.patch("/{event_id}", summary="Update an event (same as PUT)", **_UPDATE_DOC)  # type: ignore[arg-type]
+@router.patch(
+    "/{event_id}",
+    summary="Update an event (same as PUT)",
+    operation_id="patchEvent",
+    **_UPDATE_DOC,  # type: ignore[arg-type]
+)
 def patch_event(
     request: Request,
     event_id: EventIdPath,
@@ -199,7 +217,8 @@ def patch_event(
     status_code=204,
     response_class=Response,
     summary="Delete an event",
-    responses=problem_responses(404, 412, 422, 503),
+    operation_id="deleteEvent",
+    responses=problem_responses(404, 412, 413, 422, 503),
 )
 def delete_event(event_id: EventIdPath, store: StoreDep, versions: IfMatchDep) -> Response:
     store.delete(event_id, versions)
