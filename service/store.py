@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -182,11 +183,13 @@ class EventStore:
         table_name: str,
         cursor_codec: CursorCodec,
         status_shards: int = 1,
+        request_budget: float = 10.0,
     ) -> None:
         self._client = client
         self._table = table_name
         self._cursors = cursor_codec
         self._shards = status_shards
+        self._request_budget = request_budget
         self._pool = (
             ThreadPoolExecutor(max_workers=min(status_shards, 16), thread_name_prefix="shard")
             if status_shards > 1
@@ -200,6 +203,7 @@ class EventStore:
             settings.table_name,
             CursorCodec(settings.cursor_secret),
             settings.status_shards,
+            settings.dynamodb_request_budget,
         )
 
     # Single items
@@ -324,10 +328,12 @@ class EventStore:
         date_from: str | None = None,
         date_to: str | None = None,
     ) -> Page:
+        deadline = time.monotonic() + self._request_budget
         if status is None:
-            return self._scan_page(limit, self._resume(cursor, None))
+            return self._scan_page(limit, self._resume(cursor, None), deadline)
         query = [status, date_from, date_to, self._shards]
-        return self._status_page(status, date_from, date_to, limit, self._resume(cursor, query))
+        positions = self._resume(cursor, query)
+        return self._status_page(status, date_from, date_to, limit, positions, deadline)
 
     def _resume(self, cursor: str | None, query: list[Any] | None) -> Any:
         """The position a cursor carries, after checking it belongs to this very query."""
@@ -344,7 +350,7 @@ class EventStore:
     def _next_cursor(self, query: list[Any] | None, position: Any) -> str:
         return self._cursors.encode({"v": CURSOR_VERSION, "q": query, "p": position})
 
-    def _scan_page(self, limit: int, after: Any) -> Page:
+    def _scan_page(self, limit: int, after: Any, deadline: float) -> Page:
         if after is not None and not isinstance(after, str):
             raise InvalidCursor("The cursor was not issued by this API or has been altered.")
         start_key = {PARTITION_KEY: {"S": after}} if after else None
@@ -354,6 +360,7 @@ class EventStore:
         while len(items) <= limit:
             request: dict[str, Any] = {"TableName": self._table, "Limit": limit + 1 - len(items)}
             if start_key:
+                _before_another_call(deadline)
                 request["ExclusiveStartKey"] = start_key
             with dynamodb_errors():
                 response = self._client.scan(**request)
@@ -372,6 +379,7 @@ class EventStore:
         date_to: str | None,
         limit: int,
         positions: Any,
+        deadline: float,
     ) -> Page:
         """Merge the shards of one status in (date, eventId) order.
 
@@ -403,9 +411,13 @@ class EventStore:
             reader.start_key = response.get("LastEvaluatedKey")
             reader.more = reader.start_key is not None
 
+        first_round = True
         while len(page) < limit:
             empty = [r for r in readers if not r.buffer and r.more]
             if empty:
+                if not first_round:
+                    _before_another_call(deadline)
+                first_round = False
                 # Expect the rest of the page to spread evenly over the shards still
                 # live, plus one item to see past it: small reads, few round trips.
                 live = sum(1 for r in readers if r.buffer or r.more)
@@ -476,6 +488,12 @@ def _key_condition(
     elif date_to is not None:
         condition += f" AND {DATE_KEY_ATTRIBUTE} < :to"
     return condition, values
+
+
+def _before_another_call(deadline: float) -> None:
+    """A request that already spent its budget makes no further DynamoDB call."""
+    if time.monotonic() >= deadline:
+        raise StoreUnavailable("The event store is answering too slowly; retry shortly.")
 
 
 def _not_found(event_id: str) -> EventNotFound:

@@ -181,7 +181,8 @@ class DynamoDBLocal:
         jar = fetch_jar()
         if self.db_path:
             self.db_path.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        # A restart keeps the port, so clients configured with the endpoint find it again.
+        self.port = self.port or _free_port()
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
             [
                 java,
