@@ -21,7 +21,7 @@ from service.errors import (
     problem_response,
 )
 from service.logs import configure_logging, logger
-from service.middleware import RequestContextMiddleware
+from service.middleware import BodyTooLarge, RequestContextMiddleware
 from service.settings import Settings, get_settings
 from service.store import EventStore
 
@@ -48,6 +48,9 @@ def create_app(
         description=API_DESCRIPTION,
         docs_url="/docs",
         redoc_url="/redoc",
+        # "/events/x/" is a 404 problem, not a 307 to a URL rebuilt from Host and scheme
+        # (behind API Gateway that URL can lose the stage or the https).
+        redirect_slashes=False,
     )
     app.state.store = EventStore.from_settings(settings, dynamodb_client)
     app.include_router(health.router)
@@ -94,9 +97,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         if any(item.get("type") == "json_invalid" for item in error.errors()):
-            return problem_response(
-                400, "Malformed JSON", "The request body is not valid JSON.", "malformed-json"
-            )
+            return _malformed_json()
         return problem_response(
             422,
             "Invalid request",
@@ -107,6 +108,12 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
+        if isinstance(error, BodyTooLarge):
+            return error.response()
+        if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+            # FastAPI's own 400 for a body json.loads gave up on: nested too deep, or an
+            # integer of more digits than Python converts.
+            return _malformed_json()
         phrase = http.HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else phrase
         if error.status_code == 404 and detail == phrase:
@@ -115,6 +122,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         if error.status_code == 405:
             headers["Allow"] = _allowed_methods(request)
         return problem_response(error.status_code, phrase, detail, headers=headers)
+
+
+def _malformed_json() -> Response:
+    return problem_response(
+        400, "Malformed JSON", "The request body is not valid JSON.", "malformed-json"
+    )
 
 
 def _allowed_methods(request: Request) -> str:

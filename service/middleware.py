@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem_response
@@ -31,6 +32,10 @@ _SECURITY_HEADERS = [
 class BodyTooLarge(HTTPException):
     def __init__(self) -> None:
         super().__init__(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+
+    def response(self) -> Response:
+        """One problem document, whether the size was declared or found while reading."""
+        return problem_response(413, "Payload too large", str(self.detail), "body-too-large")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -106,9 +111,7 @@ class RequestContextMiddleware:
 
     @staticmethod
     async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-        error = BodyTooLarge()
-        response = problem_response(413, "Payload too large", str(error.detail))
-        await response(scope, receive, send)
+        await BodyTooLarge().response()(scope, receive, send)
 
 
 def _limited(receive: Receive) -> Receive:

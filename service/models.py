@@ -23,7 +23,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
-EVENT_ID_PATTERN = r"^[A-Za-z0-9\-_.~]{1,100}$"
+# URL-safe characters, but never "." or "..": clients resolve those as dot-segments, so
+# /events/.. would reach "/" instead of the event. (No lookahead: pydantic's regex has none.)
+EVENT_ID_PATTERN = r"^(?:[A-Za-z0-9\-_.~]*[A-Za-z0-9\-_~][A-Za-z0-9\-_.~]*|\.{3,})$"
+MAX_EVENT_ID_LENGTH = 100
+EVENT_ID_RULE = "1-100 characters of A-Z a-z 0-9 - _ . ~, not just . or .."
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_CAPACITY = 1_000_000
 
@@ -74,9 +78,9 @@ def _calendar_date(value: str) -> str:
 
 EventId = Annotated[
     str,
-    StringConstraints(pattern=EVENT_ID_PATTERN),
+    StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH, pattern=EVENT_ID_PATTERN),
     Field(
-        description="1-100 characters of A-Z a-z 0-9 - _ . ~",
+        description=EVENT_ID_RULE,
         examples=["pycon-2026"],
     ),
 ]

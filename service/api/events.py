@@ -14,6 +14,8 @@ from service.api.responses import event_responses, page_responses, problem_respo
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from service.models import (
     EVENT_ID_PATTERN,
+    EVENT_ID_RULE,
+    MAX_EVENT_ID_LENGTH,
     Event,
     EventCreate,
     EventDate,
@@ -27,7 +29,14 @@ router = APIRouter(prefix="/events", tags=["events"])
 
 LIST_PARAMETERS = frozenset({"status", "limit", "cursor", "from", "to"})
 EventIdPath = Annotated[
-    str, Path(pattern=EVENT_ID_PATTERN, description="1-100 characters of A-Z a-z 0-9 - _ . ~")
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_EVENT_ID_LENGTH,
+        pattern=EVENT_ID_PATTERN,
+        description=EVENT_ID_RULE,
+        examples=["pycon-2026"],
+    ),
 ]
 JSON_BODY = [Depends(require_json)]
 

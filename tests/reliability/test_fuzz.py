@@ -60,7 +60,7 @@ def run_schemathesis(
     run = subprocess.run(
         command,
         env=environment,
-        cwd=REPO_ROOT,
+        cwd=reports,  # st keeps its replay cache in the working directory
         capture_output=True,
         text=True,
         timeout=time_limit,
