@@ -165,6 +165,25 @@ def _condition_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == _CONDITION_FAILED
 
 
+def _retried(error: ClientError) -> bool:
+    return error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+
+
+def _landed_earlier(error: ClientError) -> bool:
+    """The SDK retried a write whose first attempt timed out but was applied all the same.
+
+    The retry then fails its own condition against the item the first attempt wrote. The
+    caller compares that item with what it wrote (timestamps to the millisecond included)
+    to tell its own write from a competitor's. Without a retry a failed condition is final.
+    """
+    return _condition_failed(error) and _retried(error) and "Item" in error.response
+
+
+def _item_found(error: ClientError) -> EventRecord:
+    """The item a failed condition was checked against (ReturnValuesOnConditionCheckFailure)."""
+    return from_item(error.response["Item"])  # type: ignore[typeddict-item]
+
+
 @dataclass
 class _ShardReader:
     """One shard of the status index, read forward in batches during a page merge."""
@@ -219,8 +238,12 @@ class EventStore:
                     TableName=self._table,
                     Item=to_item(event, self._shards),
                     ConditionExpression="attribute_not_exists(eventId)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as error:
+            created = {name: event[name] for name in PUBLIC_FIELDS}
+            if _landed_earlier(error) and _item_found(error) == created:
+                return created
             if _condition_failed(error):
                 raise EventAlreadyExists(
                     f"An event with eventId {event['eventId']!r} already exists."
@@ -274,6 +297,13 @@ class EventStore:
             with dynamodb_errors():
                 response = self._client.update_item(**request)
         except ClientError as error:
+            if _landed_earlier(error):
+                current = _item_found(error)
+                if (
+                    current["updatedAt"] == values[":now"]["S"]
+                    and changes.items() <= current.items()
+                ):
+                    return current
             raise self._write_refused(error, event_id) from None
         return from_item(response["Attributes"])
 
@@ -291,6 +321,8 @@ class EventStore:
             with dynamodb_errors():
                 self._client.delete_item(**request)
         except ClientError as error:
+            if _condition_failed(error) and _retried(error) and "Item" not in error.response:
+                return  # an earlier attempt of this very call deleted it
             raise self._write_refused(error, event_id) from None
 
     @staticmethod

@@ -128,7 +128,11 @@ def _java_command() -> str:
 
 
 def _kill_with_parent() -> None:
-    """Have Linux stop DynamoDB Local if the Python process dies without cleaning up."""
+    """Have Linux stop DynamoDB Local if the Python process dies without cleaning up.
+
+    Linux sends the signal when the *thread* that started it ends: call start() from a
+    thread that outlives the engine (the main one), not from a short-lived worker.
+    """
     with contextlib.suppress(Exception):
         import ctypes
 

@@ -13,15 +13,15 @@ from tests.conftest import make_table, settings_values
 from tests.reliability.live import LiveServer, live_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_table(dynamodb: Any) -> Iterator[str]:
-    """One table for a whole module: its tests use ids of their own."""
+    """One table for every suite that talks HTTP: each test uses ids of its own."""
     name = make_table(dynamodb)
     yield name
     dynamodb.delete_table(TableName=name)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live(
     dynamodb_local: DynamoDBLocal, live_table: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
