@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean
+.PHONY: help install run run-persist test test-slow audit lint format dynamodb-local clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ test: lint ## lint, then the whole suite (slow suites excluded)
 
 test-slow: install ## the slow suites: fuzzing, load, audit
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory audit
+
+audit: install ## known vulnerabilities in the locked dependencies (pip-audit over uv.lock)
+	$(UV) export --frozen --all-groups --no-emit-project --no-hashes --quiet \
+		--output-file $(TOOLS)/requirements-audit.txt
+	$(BIN)/python -m tests.reliability.audit_lock $(TOOLS)/requirements-audit.txt
 
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -21,7 +20,7 @@ from service.errors import (
     problem_response,
 )
 from service.logs import configure_logging, logger
-from service.middleware import BodyTooLarge, RequestContextMiddleware
+from service.middleware import BodyTooLarge, ProblemCORSMiddleware, RequestContextMiddleware
 from service.settings import Settings, get_settings
 from service.store import EventStore
 
@@ -58,7 +57,7 @@ def create_app(
     _add_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Content-Type", "If-Match", "X-Request-ID", "X-Api-Key"],
