@@ -232,6 +232,7 @@ class EventStore:
         event = {**fields, "createdAt": now, "updatedAt": now, "version": 1}
         if not event.get("eventId"):
             event["eventId"] = new_event_id()
+        created = {name: event[name] for name in PUBLIC_FIELDS}
         try:
             with dynamodb_errors():
                 self._client.put_item(
@@ -241,7 +242,6 @@ class EventStore:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as error:
-            created = {name: event[name] for name in PUBLIC_FIELDS}
             if _landed_earlier(error) and _item_found(error) == created:
                 return created
             if _condition_failed(error):
@@ -249,7 +249,7 @@ class EventStore:
                     f"An event with eventId {event['eventId']!r} already exists."
                 ) from None
             raise
-        return {name: event[name] for name in PUBLIC_FIELDS}
+        return created
 
     def get(self, event_id: str) -> EventRecord:
         with dynamodb_errors():
