@@ -105,13 +105,13 @@ def list_events(
         str | SkipJsonSchema[None],
         Query(
             max_length=MAX_CURSOR_LENGTH,
-            description="`nextCursor` of the previous page",
+            description="`nextCursor` of the previous page, with the same status, from and to",
             json_schema_extra={"pattern": CURSOR_PATTERN},
         ),
     ] = None,
     date_from: Annotated[
         EventDate | SkipJsonSchema[None],
-        Query(alias="from", description="Earliest date, inclusive; needs `status`"),
+        Query(alias="from", description="Earliest date, inclusive, not after `to`; needs `status`"),
     ] = None,
     date_to: Annotated[
         EventDate | SkipJsonSchema[None],
