@@ -16,7 +16,7 @@ DOCS_DIR ?= build/docs
 # but never a package's __main__.py, so documenting infra creates no resources.
 DOCS_MODULES ?= service $(wildcard infra)
 
-.PHONY: help install run run-persist test test-slow lint format dynamodb-local clean gateway docs
+.PHONY: help install run run-persist test test-slow audit lint format dynamodb-local clean gateway docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,12 @@ test: lint ## lint, then the whole suite (slow suites excluded)
 
 test-slow: install ## the slow suites: fuzzing, load, audit
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory audit
+
+audit: install ## known vulnerabilities in the locked dependencies (pip-audit over uv.lock)
+	$(UV) export --frozen --all-groups --no-emit-project --no-hashes --quiet \
+		--output-file $(TOOLS)/requirements-audit.txt
+	$(BIN)/python -m tests.reliability.audit_lock $(TOOLS)/requirements-audit.txt
 
 COUNT ?= 200
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from service.api import events, health
 from service.docs import add_docs
@@ -28,7 +28,7 @@ from service.errors import (
     problem_response,
 )
 from service.logs import configure_logging, logger
-from service.middleware import RequestContextMiddleware
+from service.middleware import ProblemCORSMiddleware, RequestContextMiddleware
 from service.settings import Settings, get_settings
 from service.store import EventStore
 
@@ -61,6 +61,9 @@ def create_app(
         # A body with no Content-Type is read as JSON (curl users); any other non-JSON
         # type is refused with 415 by the routes' require_json dependency.
         strict_content_type=False,
+        # "/events/x/" is a 404 problem, not a 307 to a URL rebuilt from Host and scheme
+        # (behind API Gateway that URL can lose the stage or the https).
+        redirect_slashes=False,
     )
     app.state.store = EventStore.from_settings(settings, dynamodb_client)
     app.include_router(health.router)
@@ -69,7 +72,7 @@ def create_app(
     _add_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Content-Type", "If-Match", "X-Request-ID", "X-Api-Key"],
@@ -109,9 +112,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         if any(item.get("type") == "json_invalid" for item in error.errors()):
-            return problem_response(
-                400, "Malformed JSON", "The request body is not valid JSON.", "malformed-json"
-            )
+            return _malformed_json()
         return problem_response(
             422,
             "Invalid request",
@@ -122,11 +123,34 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+            # FastAPI's own 400 for a body json.loads gave up on: nested too deep, or an
+            # integer of more digits than Python converts.
+            return _malformed_json()
         phrase = http.HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else None
         if error.status_code == 404 and detail in (None, phrase):
             detail = f"Nothing is served at {request.url.path[:200]!r}."
-        return http_problem(error.status_code, detail, error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return http_problem(error.status_code, detail, headers)
+
+
+def _malformed_json() -> Response:
+    return problem_response(
+        400, "Malformed JSON", "The request body is not valid JSON.", "malformed-json"
+    )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path serves: Starlette's own 405 names only its first route's."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 def _openapi(app: FastAPI, api_key_required: bool) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from service.errors import InvalidCursor
 
 MAX_CURSOR_LENGTH = 4096
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 _MAC_BYTES = 16
 
 

@@ -13,7 +13,10 @@ import time
 import uuid
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import http_problem, problem_response
@@ -125,3 +128,25 @@ def _limited(receive: Receive) -> Receive:
         return message
 
     return limited_receive
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except that a refused preflight is a problem document like any error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in {"content-length", "content-type"}
+        }
+        return problem_response(
+            400,
+            "Cross-origin request refused",
+            f"This cross-origin request is not allowed: {refused}.",
+            "cors-refused",
+            headers=headers,
+        )

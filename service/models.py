@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -24,14 +25,29 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
-EVENT_ID_PATTERN = r"^[A-Za-z0-9\-_.~]{1,100}$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+# URL-safe characters, but never "." or "..": clients resolve those as dot-segments, so
+# /events/.. would reach "/" instead of the event. (No lookahead: pydantic's regex has none.)
+EVENT_ID_PATTERN = r"^(?:[A-Za-z0-9\-_.~]*[A-Za-z0-9\-_~][A-Za-z0-9\-_.~]*|\.{3,})$"
+MAX_EVENT_ID_LENGTH = 100
+EVENT_ID_RULE = "1-100 characters of A-Z a-z 0-9 - _ . ~, not just . or .."
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_CAPACITY = 1_000_000
 
-# C0 controls (NUL included) and DEL never belong in these fields; line breaks and tabs
-# are fine in a description.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"[\t\n\r]")
+# Character classes shared by the validators and the patterns the OpenAPI document shows,
+# so the two cannot disagree. Control characters (C0 with NUL, DEL, C1) never belong in
+# text. (Lone surrogates, which JSON can escape but UTF-8 cannot encode, are refused by
+# pydantic before any of this runs.)
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Tabs and line breaks: fine in a description, not in a one-line field.
+_BREAKS = r"\t\n\r\u2028\u2029"
+# The other characters str.strip() removes: a value made only of these is blank.
+_SPACES = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_CONTROL_CHARS = re.compile(f"[{_CONTROLS}]")
+_LINE_BREAKS = re.compile(f"[{_BREAKS}]")
+ONE_LINE_TEXT_PATTERN = (
+    f"^[^{_CONTROLS}{_BREAKS}]*[^{_CONTROLS}{_BREAKS}{_SPACES}][^{_CONTROLS}{_BREAKS}]*$"
+)
+TEXT_PATTERN = f"^[^{_CONTROLS}]*[^{_CONTROLS}{_BREAKS}{_SPACES}][^{_CONTROLS}]*$"
 
 
 class EventStatus(StrEnum):
@@ -64,15 +80,22 @@ def _calendar_date(value: str) -> str:
 
 EventId = Annotated[
     str,
-    StringConstraints(pattern=EVENT_ID_PATTERN),
+    StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH, pattern=EVENT_ID_PATTERN),
     Field(
-        description="1-100 characters of A-Z a-z 0-9 - _ . ~",
+        description=EVENT_ID_RULE,
         examples=["pycon-2026"],
     ),
 ]
 # A required, non-blank text field; the line-break rule applies to the one-line fields.
-Text = Annotated[str, StringConstraints(min_length=1), AfterValidator(_not_blank)]
-Line = Annotated[Text, AfterValidator(_single_line)]
+Text = Annotated[
+    str,
+    StringConstraints(min_length=1),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": TEXT_PATTERN}),
+]
+Line = Annotated[
+    Text, AfterValidator(_single_line), Field(json_schema_extra={"pattern": ONE_LINE_TEXT_PATTERN})
+]
 Title = Annotated[Line, StringConstraints(max_length=200), Field(examples=["PyCon 2026"])]
 Description = Annotated[
     Text, StringConstraints(max_length=1000), Field(examples=["Three days of talks and sprints."])
@@ -85,11 +108,25 @@ EventDate = Annotated[
     str,
     StringConstraints(pattern=DATE_PATTERN),
     AfterValidator(_calendar_date),
-    Field(description="A calendar date, YYYY-MM-DD", examples=["2026-05-14"]),
+    Field(
+        description="A calendar date, YYYY-MM-DD",
+        examples=["2026-05-14"],
+        json_schema_extra={"format": "date"},
+    ),
 ]
+
+
+def _whole_number(value: object) -> object:
+    # JSON has one number type: 2500.0 is the integer 2500 to JSON Schema, and so to us.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Capacity = Annotated[
     StrictInt,
     Field(ge=1, le=MAX_CAPACITY, description="Whole number of seats", examples=[2500]),
+    BeforeValidator(_whole_number),
 ]
 
 
@@ -114,11 +151,19 @@ class EventCreate(_Request):
     status: EventStatus = EventStatus.ACTIVE
 
 
+def _needs_a_change(schema: dict[str, Any]) -> None:
+    """In the document: at least one field besides eventId, which alone changes nothing."""
+    changeable = [name for name in schema["properties"] if name != "eventId"]
+    schema["anyOf"] = [{"required": [name]} for name in changeable]
+
+
 class EventUpdate(_Request):
     """A partial update: only the fields sent change. At least one field is required.
 
     `eventId` may be sent only if it equals the id in the path.
     """
+
+    model_config = ConfigDict(json_schema_extra=_needs_a_change)
 
     # None is only the "not sent" default: a field sent as null is refused, and the
     # document does not advertise null.

@@ -71,6 +71,27 @@ class Settings(BaseModel):
     dynamodb_max_attempts: int = Field(
         default=3, ge=1, le=10, validation_alias="EVENTS_DYNAMODB_MAX_ATTEMPTS"
     )
+    # A listing may need several DynamoDB calls; none starts after this many seconds, so
+    # a request lasts at most this plus one call's limit (10 + 18 s by default).
+    dynamodb_request_budget: float = Field(
+        default=10.0, gt=0, validation_alias="EVENTS_DYNAMODB_REQUEST_BUDGET"
+    )
+
+    @property
+    def dynamodb_call_limit(self) -> float:
+        """The longest one DynamoDB call can take: every attempt, and the back-off between.
+
+        Standard-mode retries wait at most min(2**i, 20) s before retry i+1 (throttling;
+        other errors wait far less): see botocore.retries.standard.ExponentialBackoff.
+        """
+        attempts = self.dynamodb_max_attempts
+        backoff = sum(min(2.0**retry, 20.0) for retry in range(attempts - 1))
+        return attempts * (self.dynamodb_connect_timeout + self.dynamodb_read_timeout) + backoff
+
+    @property
+    def request_time_limit(self) -> float:
+        """The longest a request waits on DynamoDB before it answers (503 at worst)."""
+        return self.dynamodb_request_budget + self.dynamodb_call_limit
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -173,6 +174,25 @@ def _item_bytes(item: Mapping[str, Any]) -> int:
     )
 
 
+def _retried(error: ClientError) -> bool:
+    return error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+
+
+def _landed_earlier(error: ClientError) -> bool:
+    """The SDK retried a write whose first attempt timed out but was applied all the same.
+
+    The retry then fails its own condition against the item the first attempt wrote. The
+    caller compares that item with what it wrote (timestamps to the millisecond included)
+    to tell its own write from a competitor's. Without a retry a failed condition is final.
+    """
+    return condition_failed(error) and _retried(error) and "Item" in error.response
+
+
+def _item_found(error: ClientError) -> EventRecord:
+    """The item a failed condition was checked against (ReturnValuesOnConditionCheckFailure)."""
+    return from_item(error.response["Item"])  # type: ignore[typeddict-item]
+
+
 @dataclass
 class _ShardReader:
     """One shard of the status index, read forward in batches during a page merge."""
@@ -195,6 +215,7 @@ class EventStore:
         cursor_codec: CursorCodec,
         status_shards: int = 1,
         read_shards: int | None = None,
+        request_budget: float = 10.0,
     ) -> None:
         """`status_shards` places the events written; listings read `read_shards` shards
         (at least as many), which covers both layouts while a migration changes the count."""
@@ -205,6 +226,7 @@ class EventStore:
         self._read_shards = max(read_shards or status_shards, status_shards)
         # The largest item of the last page read; unknown until a page has been read.
         self._item_bytes: int | None = None
+        self._request_budget = request_budget
         self._pool = (
             ThreadPoolExecutor(max_workers=min(self._read_shards, 16), thread_name_prefix="shard")
             if self._read_shards > 1
@@ -219,6 +241,7 @@ class EventStore:
             CursorCodec(settings.cursor_secret),
             settings.status_shards,
             settings.status_shards_to_read,
+            settings.dynamodb_request_budget,
         )
 
     # Single items
@@ -228,20 +251,24 @@ class EventStore:
         event = {**fields, "createdAt": now, "updatedAt": now, "version": 1}
         if not event.get("eventId"):
             event["eventId"] = new_event_id()
+        created = {name: event[name] for name in PUBLIC_FIELDS}
         try:
             with dynamodb_errors():
                 self._client.put_item(
                     TableName=self._table,
                     Item=to_item(event, self._shards),
                     ConditionExpression="attribute_not_exists(eventId)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as error:
+            if _landed_earlier(error) and _item_found(error) == created:
+                return created
             if condition_failed(error):
                 raise EventAlreadyExists(
                     f"An event with eventId {event['eventId']!r} already exists."
                 ) from None
             raise
-        return {name: event[name] for name in PUBLIC_FIELDS}
+        return created
 
     def get(self, event_id: str) -> EventRecord:
         with dynamodb_errors():
@@ -289,6 +316,13 @@ class EventStore:
             with dynamodb_errors():
                 response = self._client.update_item(**request)
         except ClientError as error:
+            if _landed_earlier(error):
+                current = _item_found(error)
+                if (
+                    current["updatedAt"] == values[":now"]["S"]
+                    and changes.items() <= current.items()
+                ):
+                    return current
             raise self._write_refused(error, event_id) from None
         return from_item(response["Attributes"])
 
@@ -306,6 +340,8 @@ class EventStore:
             with dynamodb_errors():
                 self._client.delete_item(**request)
         except ClientError as error:
+            if condition_failed(error) and _retried(error) and "Item" not in error.response:
+                return  # an earlier attempt of this very call deleted it
             raise self._write_refused(error, event_id) from None
 
     @staticmethod
@@ -343,11 +379,12 @@ class EventStore:
         date_from: str | None = None,
         date_to: str | None = None,
     ) -> Page:
+        deadline = time.monotonic() + self._request_budget
         if status is None:
-            return self._scan_page(limit, self._resume(cursor, None))
+            return self._scan_page(limit, self._resume(cursor, None), deadline)
         # The cursor does not bind the shard count: its position means the same in any layout.
         query = [status, date_from, date_to]
-        return self._status_page(query, limit, self._resume(cursor, query))
+        return self._status_page(query, limit, self._resume(cursor, query), deadline)
 
     def _resume(self, cursor: str | None, query: list[Any] | None) -> Any:
         """The position a cursor carries, after checking it belongs to this very query."""
@@ -364,7 +401,7 @@ class EventStore:
     def _next_cursor(self, query: list[Any] | None, position: Any) -> str:
         return self._cursors.encode({"v": CURSOR_VERSION, "q": query, "p": position})
 
-    def _scan_page(self, limit: int, after: Any) -> Page:
+    def _scan_page(self, limit: int, after: Any, deadline: float) -> Page:
         if after is not None and not isinstance(after, str):
             raise InvalidCursor("The cursor was not issued by this API or has been altered.")
         start_key = {PARTITION_KEY: {"S": after}} if after else None
@@ -374,6 +411,7 @@ class EventStore:
         while len(items) <= limit:
             request: dict[str, Any] = {"TableName": self._table, "Limit": limit + 1 - len(items)}
             if start_key:
+                _before_another_call(deadline)
                 request["ExclusiveStartKey"] = start_key
             with dynamodb_errors():
                 response = self._client.scan(**request)
@@ -385,7 +423,7 @@ class EventStore:
         more = len(items) > limit or bool(start_key)
         return Page(page, self._next_cursor(None, page[-1]["eventId"]) if more and page else None)
 
-    def _status_page(self, query: list[Any], limit: int, after: Any) -> Page:
+    def _status_page(self, query: list[Any], limit: int, after: Any, deadline: float) -> Page:
         """Merge the shards of one status in (date, eventId) order.
 
         The merge puts index keys on the page in global order, so the last key shown is
@@ -427,9 +465,13 @@ class EventStore:
             reader.more = reader.start_key is not None
 
         page: list[dict[str, Any]] = []
+        readers_called = False
         while len(page) < limit:
             empty = [r for r in readers if not r.buffer and r.more]
             if empty:
+                if readers_called:
+                    _before_another_call(deadline)
+                readers_called = True
                 live = sum(1 for r in readers if r.buffer or r.more)
                 self._read_all(read, empty, self._batch_size(limit - len(page), live))
                 continue
@@ -443,8 +485,9 @@ class EventStore:
             for reader in readers:
                 if reader.buffer and reader.head() == item[DATE_KEY_ATTRIBUTE]["S"]:
                     reader.buffer.popleft()
-        # One item beyond the page, from any shard, proves there is a next page.
-        if not any(r.buffer for r in readers):
+        # One item beyond the page, from any shard, proves there is a next page. Past the
+        # budget the look-ahead is skipped: the cursor then may lead to an empty last page.
+        if not any(r.buffer for r in readers) and time.monotonic() < deadline:
             self._read_all(read, [r for r in readers if r.more], 1)
         if page:
             self._item_bytes = max(_item_bytes(item) for item in page)
@@ -494,6 +537,12 @@ def _key_condition(
     elif date_to is not None:
         condition += f" AND {DATE_KEY_ATTRIBUTE} < :to"
     return condition, values
+
+
+def _before_another_call(deadline: float) -> None:
+    """A request that already spent its budget makes no further DynamoDB call."""
+    if time.monotonic() >= deadline:
+        raise StoreUnavailable("The event store is answering too slowly; retry shortly.")
 
 
 def _not_found(event_id: str) -> EventNotFound:

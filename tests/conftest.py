@@ -49,15 +49,21 @@ def settings(dynamodb_local: DynamoDBLocal, table_name: str) -> Settings:
     return make_settings(dynamodb_local, table_name)
 
 
-def make_settings(dynamodb_local: DynamoDBLocal, table_name: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
+def settings_values(
+    dynamodb_local: DynamoDBLocal, table_name: str, **overrides: Any
+) -> dict[str, Any]:
+    """The configuration of a test service, as the environment variables that set it."""
+    return {
         "EVENTS_TABLE_NAME": table_name,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
         "AWS_REGION": "us-east-1",
         "EVENTS_CURSOR_SECRET": "test-cursor-secret-0123456789",
         **overrides,
     }
-    return Settings(**values)
+
+
+def make_settings(dynamodb_local: DynamoDBLocal, table_name: str, **overrides: Any) -> Settings:
+    return Settings(**settings_values(dynamodb_local, table_name, **overrides))
 
 
 @pytest.fixture

@@ -7,12 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from service.api.deps import IfMatchDep, StoreDep, call_store, require_json
-from service.api.responses import problem_responses
-from service.cursor import MAX_CURSOR_LENGTH
+from service.api.responses import event_responses, page_responses, problem_responses
+from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from service.models import (
     EVENT_ID_PATTERN,
+    EVENT_ID_RULE,
+    MAX_EVENT_ID_LENGTH,
     Event,
     EventCreate,
     EventDate,
@@ -26,7 +29,14 @@ router = APIRouter(prefix="/events", tags=["events"])
 
 LIST_PARAMETERS = frozenset({"status", "limit", "cursor", "from", "to"})
 EventIdPath = Annotated[
-    str, Path(pattern=EVENT_ID_PATTERN, description="1-100 characters of A-Z a-z 0-9 - _ . ~")
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_EVENT_ID_LENGTH,
+        pattern=EVENT_ID_PATTERN,
+        description=EVENT_ID_RULE,
+        examples=["pycon-2026"],
+    ),
 ]
 JSON_BODY = [Depends(require_json)]
 
@@ -66,7 +76,8 @@ def _check_query(request: Request, date_range: bool, status: EventStatus | None)
     status_code=201,
     response_model=Event,
     summary="Create an event",
-    responses=problem_responses(400, 409, 413, 415, 422, 503),
+    operation_id="createEvent",
+    responses=event_responses(201, 400, 409, 413, 415, 422, 503, created=True),
     dependencies=JSON_BODY,
 )
 async def create_event(request: Request, body: EventCreate, store: StoreDep) -> Response:
@@ -80,33 +91,36 @@ async def create_event(request: Request, body: EventCreate, store: StoreDep) -> 
     "",
     response_model=EventPage,
     summary="List events",
-    responses=problem_responses(400, 422, 503),
+    operation_id="listEvents",
+    responses=page_responses(400, 413, 422, 503),
 )
 async def list_events(
     request: Request,
     store: StoreDep,
     status: Annotated[
-        EventStatus | None,
+        EventStatus | SkipJsonSchema[None],
         Query(description="Only events with this status, ordered by date then eventId"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1-100")] = 50,
     cursor: Annotated[
-        str | None,
+        str | SkipJsonSchema[None],
         Query(
             max_length=MAX_CURSOR_LENGTH,
             description="`nextCursor` of the previous page, with the same `status`, `from` "
             "and `to`; opaque",
+            json_schema_extra={"pattern": CURSOR_PATTERN},
         ),
     ] = None,
     date_from: Annotated[
-        EventDate | None,
+        EventDate | SkipJsonSchema[None],
         Query(
             alias="from",
-            description="Earliest event date (YYYY-MM-DD), inclusive; needs `status`",
+            description="Earliest event date (YYYY-MM-DD), inclusive; needs `status`; "
+            "not after `to`",
         ),
     ] = None,
     date_to: Annotated[
-        EventDate | None,
+        EventDate | SkipJsonSchema[None],
         Query(alias="to", description="Latest event date (YYYY-MM-DD), inclusive; needs `status`"),
     ] = None,
 ) -> Response:
@@ -139,7 +153,8 @@ async def list_events(
     "/{event_id}",
     response_model=Event,
     summary="Get an event",
-    responses=problem_responses(404, 422, 503),
+    operation_id="readEvent",
+    responses=event_responses(200, 404, 413, 422, 503),
 )
 async def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
     return event_response(request, await call_store(request, store.get, event_id))
@@ -170,14 +185,19 @@ async def _update(
 
 _UPDATE_DOC = {
     "response_model": Event,
-    "responses": problem_responses(400, 404, 412, 413, 415, 422, 503),
+    "responses": event_responses(200, 400, 404, 412, 413, 415, 422, 503),
     "dependencies": JSON_BODY,
     "description": "Change only the fields sent (both PUT and PATCH are partial updates). "
     "With `If-Match`, the update happens only if the event is still at that version.",
 }
 
 
-@router.put("/{event_id}", summary="Update an event", **_UPDATE_DOC)  # type: ignore[arg-type]
+@router.put(
+    "/{event_id}",
+    summary="Update an event",
+    operation_id="updateEvent",
+    **_UPDATE_DOC,  # type: ignore[arg-type]
+)
 async def update_event(
     request: Request,
     event_id: EventIdPath,
@@ -188,7 +208,12 @@ async def update_event(
     return await _update(request, event_id, body, store, versions)
 
 
-@router.patch("/{event_id}", summary="Update an event (same as PUT)", **_UPDATE_DOC)  # type: ignore[arg-type]
+@router.patch(
+    "/{event_id}",
+    summary="Update an event (same as PUT)",
+    operation_id="patchEvent",
+    **_UPDATE_DOC,  # type: ignore[arg-type]
+)
 async def patch_event(
     request: Request,
     event_id: EventIdPath,
@@ -204,7 +229,8 @@ async def patch_event(
     status_code=204,
     response_class=Response,
     summary="Delete an event",
-    responses=problem_responses(404, 412, 422, 503),
+    operation_id="deleteEvent",
+    responses=problem_responses(404, 412, 413, 422, 503),
 )
 async def delete_event(
     request: Request, event_id: EventIdPath, store: StoreDep, versions: IfMatchDep

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from service.api.responses import problem_responses
 from service.models import Health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health, summary="Liveness check")
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Liveness check",
+    operation_id="readHealth",
+    responses=problem_responses(413),
+)
 async def read_health() -> dict[str, str]:
     return {"status": "ok"}

@@ -33,3 +33,40 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             }
         responses[status] = response
     return responses
+
+
+_ETAG = {
+    "description": 'The event\'s version as an entity tag, such as `"3"`: send it as If-Match',
+    "schema": {"type": "string", "pattern": r'^"[0-9]+"$'},
+}
+_LOCATION = {"description": "Path of the new event", "schema": {"type": "string"}}
+_BY_ID = {"path.event_id": "$response.body#/eventId"}
+_AT_THIS_VERSION = {**_BY_ID, "header.If-Match": "$response.header.ETag"}
+# OpenAPI links: what a client (or a stateful fuzzer) can do next with the event it got.
+_EVENT_LINKS = {
+    "readEvent": {"operationId": "readEvent", "parameters": _BY_ID},
+    "updateEvent": {"operationId": "updateEvent", "parameters": _AT_THIS_VERSION},
+    "patchEvent": {"operationId": "patchEvent", "parameters": _BY_ID},
+    "deleteEvent": {"operationId": "deleteEvent", "parameters": _AT_THIS_VERSION},
+}
+_NEXT_PAGE_LINKS = {
+    "nextPage": {
+        "operationId": "listEvents",
+        # With the same status, from and to as the request that got this page.
+        "parameters": {"query.cursor": "$response.body#/nextCursor"},
+    }
+}
+
+
+def event_responses(status: int, *problems: int, created: bool = False) -> dict[int | str, Any]:
+    """A route answering with one event: its ETag (and Location), links, then its problems."""
+    headers = {"ETag": _ETAG, **({"Location": _LOCATION} if created else {})}
+    success = {"description": "The event", "headers": headers, "links": _EVENT_LINKS}
+    return {status: success, **problem_responses(*problems)}
+
+
+def page_responses(*problems: int) -> dict[int | str, Any]:
+    return {
+        200: {"description": "A page of events", "links": _NEXT_PAGE_LINKS},
+        **problem_responses(*problems),
+    }

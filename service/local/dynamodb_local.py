@@ -131,7 +131,11 @@ def _java_command() -> str:
 
 
 def _kill_with_parent() -> None:
-    """Have Linux stop DynamoDB Local if the Python process dies without cleaning up."""
+    """Have Linux stop DynamoDB Local if the Python process dies without cleaning up.
+
+    Linux sends the signal when the *thread* that started it ends: call start() from a
+    thread that outlives the engine (the main one), not from a short-lived worker.
+    """
     with contextlib.suppress(Exception):
         import ctypes
 
@@ -197,7 +201,8 @@ class DynamoDBLocal:
         jar = fetch_jar()
         if self.db_path:
             self.db_path.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        # A restart keeps the port, so clients configured with the endpoint find it again.
+        self.port = self.port or free_port()
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         data_dir = str(self.db_path) if self.db_path else None
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
