@@ -12,22 +12,18 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.child import EVENT_ID, REPO_ROOT, BenchError
+from bench.child import EVENT_ID, BenchError
 from bench.data import LISTED_STATUS
 from bench.workload import MIX, NEW_EVENT, PAGE_SIZE
-from service.local.dynamodb_local import free_port
+from service.local.server_process import uvicorn_process
 
 WRK_THREADS = 2
-STARTUP_SECONDS = 30.0
 
 LUA_SCRIPT = """
 local ids = {%(ids)s}
@@ -85,54 +81,6 @@ def wrk_script(event_ids: Sequence[str], run: str) -> str:
     }
 
 
-@contextmanager
-def uvicorn_server(env: Mapping[str, str], log: Path) -> Iterator[str]:
-    """The app as `make run` serves it, one uvicorn worker, on a free loopback port."""
-    port = free_port()
-    with log.open("wb") as errors:
-        server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "service.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=dict(env),
-            cwd=REPO_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_for(url, server)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise BenchError("uvicorn exited at start-up")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise BenchError(f"uvicorn did not answer on {url} within {STARTUP_SECONDS:.0f} s")
-
-
 def _run_wrk(
     wrk: str, url: str, event_ids: Sequence[str], connections: int, seconds: float
 ) -> dict[str, Any]:
@@ -183,7 +131,7 @@ def measure(
         raise BenchError("wrk is not installed: apt-get install wrk")
     with tempfile.TemporaryDirectory(prefix="bench-http-") as folder:
         log = Path(folder, "uvicorn.log")
-        with uvicorn_server(env, log) as url:
+        with uvicorn_process(env, log) as url:
             _run_wrk(wrk, url, event_ids, connection_levels[0], min(seconds, 3))  # warm-up
             levels = [
                 _run_wrk(wrk, url, event_ids, connections, seconds)
