@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import pulumi
 import pulumi.runtime.config
 
+from service.settings import Settings
 from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS
 
 # The one architecture setting drives both the image build and the function.
@@ -34,6 +36,13 @@ _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 PINNED_IMAGE = re.compile(r"^[^:@]+@sha256:[0-9a-f]{64}$")
 # API Gateway answers 504 once a Lambda integration has run this long (REST API default).
 INTEGRATION_TIMEOUT_SECONDS = 29
+# The service must answer (503 at worst) before Lambda stops it: a timed-out invocation is a
+# bare 502 from API Gateway. One DynamoDB call with its retries can take this long
+# (service/settings.py), a listing starts no call after its budget (at least a second),
+# and the answer needs a second more.
+DYNAMODB_CALL_LIMIT_SECONDS = Settings.model_construct().dynamodb_call_limit
+ANSWER_MARGIN_SECONDS = 1
+MIN_TIMEOUT_SECONDS = math.ceil(DYNAMODB_CALL_LIMIT_SECONDS) + 1 + ANSWER_MARGIN_SECONDS
 
 
 class ConfigError(pulumi.RunError):
@@ -220,17 +229,20 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("architecture", "architecture", _choice(*PLATFORMS), "arm64"),
     _Setting("memorySize", "memory_size", _integer(128, 10_240), "512"),
     # A function still running when API Gateway gives up only keeps working for a client
-    # that has had its 504: its timeout must end first.
+    # that has had its 504: its timeout must end first. It must also leave the service
+    # time to give up on DynamoDB and answer 503 itself.
     _Setting(
         "timeout",
         "timeout",
         _integer(
-            1,
+            MIN_TIMEOUT_SECONDS,
             INTEGRATION_TIMEOUT_SECONDS - 1,
-            f"must be an integer from 1 to {INTEGRATION_TIMEOUT_SECONDS - 1} (seconds): API "
-            f"Gateway stops waiting for the function after {INTEGRATION_TIMEOUT_SECONDS} s",
+            f"must be an integer from {MIN_TIMEOUT_SECONDS} to {INTEGRATION_TIMEOUT_SECONDS - 1}"
+            f" (seconds): API Gateway stops waiting for the function after "
+            f"{INTEGRATION_TIMEOUT_SECONDS} s, and the service needs up to "
+            f"{DYNAMODB_CALL_LIMIT_SECONDS:g} s for one DynamoDB call with its retries",
         ),
-        "20",
+        "25",
     ),
     # 0 would throttle every request, so it is refused rather than deployed.
     _Setting(

@@ -15,6 +15,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from infra.config import ANSWER_MARGIN_SECONDS, DYNAMODB_CALL_LIMIT_SECONDS
+
 # The store reads and writes items and scans the table, and queries only the status index.
 TABLE_ACTIONS = (
     "dynamodb:GetItem",
@@ -98,6 +100,12 @@ class EventsFunctionArgs:
     api_key_required: bool  # API Gateway checks it; the service only documents it
 
 
+def dynamodb_request_budget(timeout: int) -> float:
+    """The service's budget for one request's DynamoDB calls under this function timeout:
+    the last call it starts still ends, and the service answers, before Lambda stops it."""
+    return timeout - ANSWER_MARGIN_SECONDS - DYNAMODB_CALL_LIMIT_SECONDS
+
+
 class EventsFunction(pulumi.ComponentResource):
     function: aws.lambda_.Function
     role: aws.iam.Role
@@ -157,6 +165,7 @@ class EventsFunction(pulumi.ComponentResource):
                     "EVENTS_CURSOR_SECRET": secret,
                     "EVENTS_CORS_ORIGINS": ",".join(args.cors_origins),
                     "EVENTS_API_KEY_REQUIRED": "true" if args.api_key_required else "false",
+                    "EVENTS_DYNAMODB_REQUEST_BUDGET": f"{dynamodb_request_budget(args.timeout):g}",
                     "LOG_LEVEL": args.log_level,
                 }
             },

@@ -80,9 +80,10 @@ def test_values_are_typed() -> None:
     [
         ("memorySize", "64", "from 128 to 10240"),
         ("memorySize", "lots", "must be an integer"),
-        ("timeout", "60", "from 1 to 28 (seconds)"),
+        ("timeout", "60", "from 20 to 28 (seconds)"),
         ("timeout", "29", "API Gateway stops waiting for the function after 29"),
-        ("timeout", "0", "from 1 to 28"),
+        ("timeout", "19", "18 s for one DynamoDB call with its retries"),
+        ("timeout", "0", "from 20 to 28"),
         ("reservedConcurrency", "0", "-1 (unreserved)"),
         ("architecture", "arm", "one of arm64, x86_64"),
         ("logLevel", "verbose", "one of DEBUG"),
@@ -133,7 +134,7 @@ def test_a_stack_name_that_cannot_name_a_stage_is_refused() -> None:
 
 def test_the_program_stops_before_declaring_anything_on_a_bad_setting() -> None:
     # The same check, through the program as `pulumi preview` runs it.
-    with pytest.raises(ConfigError, match=r"events-api:timeout must be an integer from 1 to 28"):
+    with pytest.raises(ConfigError, match=r"events-api:timeout must be an integer from 20 to 28"):
         deploy("dev", {"timeout": "900"})
 
 

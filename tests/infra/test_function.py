@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.config import INTEGRATION_TIMEOUT_SECONDS, parse_config
+from infra.config import INTEGRATION_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, parse_config
 from service.settings import Settings
 from tests.infra.conftest import PROJECT, Deployment, deploy, short_settings
 from tests.infra.mocks import is_secret
@@ -82,11 +82,21 @@ def test_the_function_gives_up_before_api_gateway_does(stack: Deployment) -> Non
     timeout = stack.one(FUNCTION).inputs["timeout"]
     integrations = stack.all("aws:apigateway/integration:Integration")
 
-    assert timeout == 20
+    assert timeout == 25
     assert integrations
     for integration in integrations:
         assert integration.inputs["timeoutMilliseconds"] == INTEGRATION_TIMEOUT_SECONDS * 1000
         assert timeout < INTEGRATION_TIMEOUT_SECONDS
+
+
+@pytest.mark.parametrize("timeout", [MIN_TIMEOUT_SECONDS, 25, INTEGRATION_TIMEOUT_SECONDS - 1])
+def test_the_service_answers_before_the_function_times_out(timeout: int) -> None:
+    deployment = deploy("dev", {"timeout": str(timeout)})
+    variables = deployment.one(FUNCTION).inputs["environment"]["variables"]
+    service = Settings.model_validate(variables)
+
+    assert service.dynamodb_request_budget >= 1
+    assert service.request_time_limit <= timeout - 1
 
 
 def test_cors_origins_reach_the_function_comma_separated() -> None:
