@@ -51,12 +51,13 @@ def _listing_rules(query: dict[str, Any]) -> None:
                 query.pop(name, None)
                 if value is not None:
                     query[name] = value
-        elif filters is None:
+            return
+        if filters is None:
             for name in _LISTING_FILTERS:
                 query.pop(name, None)
-        else:
-            del query["cursor"]
-        return
+            return
+        # Not one of ours: the request goes without it, under the rules below.
+        del query["cursor"]
     if ("from" in query or "to" in query) and "status" not in query:
         query["status"] = "active"
     if "from" in query and "to" in query and str(query["from"]) > str(query["to"]):
