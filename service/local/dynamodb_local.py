@@ -222,9 +222,15 @@ class DynamoDBLocal:
         from testcontainers.core.container import DockerContainer
 
         container = DockerContainer(DOCKER_IMAGE).with_exposed_ports(8000)
+        if self.port:
+            # A restart keeps the port, as with Java: clients keep their endpoint.
+            container = container.with_bind_ports(8000, self.port)
         if self.db_path:
             self.db_path.mkdir(parents=True, exist_ok=True)
             container = container.with_volume_mapping(str(self.db_path.resolve()), "/data", "rw")
+            # The image's own user cannot write a directory the host user owns: its
+            # SQLite file would fail to open and every request hang.
+            container = container.with_kwargs(user="root")
         command = self._arguments(8000, "/data" if self.db_path else None)
         self._container = container.with_command(command).start()
         host = self._container.get_container_host_ip()
