@@ -120,9 +120,10 @@ def test_every_action_is_pinned_to_a_full_commit_with_its_release_in_a_comment()
             assert pinned.match(line), f"{workflow.name}: not pinned: {line.strip()}"
 
 
-def test_ci_runs_make_test_and_builds_the_image_for_arm64() -> None:
+def test_ci_runs_make_test_the_slow_suites_and_builds_the_image_for_arm64() -> None:
     jobs = load(CI)["jobs"]
     assert "make test" in " ".join(step.get("run", "") for step in jobs["test"]["steps"])
+    assert "make test-slow" in [step.get("run") for step in jobs["slow"]["steps"]]
     assert {"3.11", "3.13"} <= set(jobs["test"]["strategy"]["matrix"]["python"])
     build = step_using(jobs["image"], "docker/build-push-action")["with"]
     assert build["platforms"] == "linux/arm64"
