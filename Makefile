@@ -52,8 +52,12 @@ format: install ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint ## lint, then the whole suite (slow suites excluded)
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+# Test files run in parallel, one worker per core up to 4; each worker starts its own
+# DynamoDB Local. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
+
+test: lint ## lint, then the whole suite (slow suites excluded), files in parallel
+	$(BIN)/pytest -m "not slow" -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile $(PYTEST_ARGS)
 
 test-slow: install ## the slow suites: fuzzing, load, audit
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
