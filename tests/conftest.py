@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +18,8 @@ from service.settings import Settings
 from service.store import EventStore
 
 use_local_credentials()
+
+TEST_CURSOR_SECRET = "test-cursor-secret-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +60,17 @@ def settings_values(
         "EVENTS_TABLE_NAME": table_name,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
         "AWS_REGION": "us-east-1",
-        "EVENTS_CURSOR_SECRET": "test-cursor-secret-0123456789",
+        "EVENTS_CURSOR_SECRET": TEST_CURSOR_SECRET,
         **overrides,
     }
+
+
+def service_environment(
+    dynamodb_local: DynamoDBLocal, table_name: str, **overrides: Any
+) -> dict[str, str]:
+    """This process's environment plus a test service's configuration: for a subprocess."""
+    values = settings_values(dynamodb_local, table_name, **overrides)
+    return {**os.environ, **{name: str(value) for name, value in values.items()}}
 
 
 def make_settings(dynamodb_local: DynamoDBLocal, table_name: str, **overrides: Any) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from service.gateway import (
 )
 from service.handler import build_handler
 from service.local.dynamodb_local import DynamoDBLocal, free_port
-from tests.conftest import new_event
+from tests.conftest import new_event, service_environment
 from tests.servers import serve
 from tests.service.lambda_events import rest_api_event
 
@@ -266,11 +265,7 @@ def test_the_command_serves_the_module_handler(
 ) -> None:
     """`python -m service.gateway --stage dev`, as a user runs it, configured by environment."""
     port = free_port()
-    environment = {
-        **os.environ,
-        "EVENTS_TABLE_NAME": table_name,
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
-    }
+    environment = service_environment(dynamodb_local, table_name)
     command = [sys.executable, "-m", "service.gateway", "--port", str(port), "--stage", "dev"]
     process = subprocess.Popen(  # our own interpreter and module
         command, env=environment, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -8,7 +8,6 @@ client's URL had (`/dev` on a REST API or HTTP API named stage, nothing otherwis
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from typing import Any
@@ -18,7 +17,7 @@ from fastapi import FastAPI
 
 from service.handler import build_handler
 from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal
-from tests.conftest import make_settings, new_event, table_snapshot
+from tests.conftest import make_settings, new_event, service_environment, table_snapshot
 from tests.service.lambda_events import SHAPES, LambdaClient, LambdaResponse, Shape, rest_api_event
 
 PROBLEM = "application/problem+json"
@@ -232,12 +231,9 @@ def run_module_handler(
         "    context = LocalContext(aws_request_id=f'lambda-request-{number}')\n"
         "    print(json.dumps(handler(event, context)), file=sys.stderr)\n"
     )
-    environment = {
-        **os.environ,
-        "EVENTS_TABLE_NAME": table_name,
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
-        "EVENTS_CURSOR_SECRET": "module-handler-test-secret",
-    }
+    environment = service_environment(
+        dynamodb_local, table_name, EVENTS_CURSOR_SECRET="module-handler-test-secret"
+    )
     completed = subprocess.run(
         [sys.executable, "-c", script],
         input=json.dumps(events),

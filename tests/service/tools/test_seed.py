@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -18,7 +17,7 @@ from service.settings import Settings
 from service.store import EventStore
 from service.tools import seed
 from service.tools.seed import PLACES, REFERENCE_DAY, main, sample_events
-from tests.conftest import table_snapshot
+from tests.conftest import service_environment, table_snapshot
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
 
@@ -148,11 +147,7 @@ def test_a_missing_table_is_a_clear_error(
 def test_make_seed_loads_count_events_into_the_configured_table(
     dynamodb_local: DynamoDBLocal, dynamodb: Any, table_name: str
 ) -> None:
-    environment = {
-        **os.environ,
-        "EVENTS_TABLE_NAME": table_name,
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint_url,
-    }
+    environment = service_environment(dynamodb_local, table_name)
 
     result = subprocess.run(
         ["make", "--no-print-directory", "seed", "COUNT=7"],
