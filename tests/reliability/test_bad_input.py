@@ -8,9 +8,6 @@ Every row runs against a table holding one event, compared before and after.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import new_event, table_snapshot
+from service.cursor import CursorCodec
+from service.store import CURSOR_VERSION
+from tests.conftest import TEST_CURSOR_SECRET, new_event, table_snapshot
 from tests.reliability.checks import leaks, missing_security_headers
 from tests.reliability.live import LiveServer
 from tests.reliability.raw_http import raw_request
@@ -35,11 +34,8 @@ def body(**overrides: Any) -> bytes:
 
 
 def signed_cursor(state: Any) -> str:
-    """A cursor with a valid signature (the test secret) over whatever state we like."""
-    key = hashlib.sha256(b"events-api cursor\x00test-cursor-secret-0123456789").digest()
-    payload = json.dumps(state, separators=(",", ":")).encode()
-    mac = hmac.new(key, payload, hashlib.sha256).digest()[:16]
-    return ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in (payload, mac))
+    """A cursor with a valid signature (the test server's secret) over whatever state."""
+    return CursorCodec(TEST_CURSOR_SECRET).encode(state)
 
 
 @dataclass(frozen=True)
@@ -147,23 +143,36 @@ CORPUS = [
         "cursor of 4,096 characters", "GET", "/events?cursor=" + "A" * 4000 + "." + "B" * 95, 400
     ),
     Hostile(
+        "signed cursor of an earlier version",
+        "GET",
+        "/events?cursor=" + signed_cursor({"v": CURSOR_VERSION - 1, "q": None, "p": VICTIM}),
+        400,
+    ),
+    Hostile(
         "signed cursor, object position",
         "GET",
-        "/events?cursor=" + signed_cursor({"v": 1, "q": None, "p": {"$gt": ""}}),
+        "/events?cursor=" + signed_cursor({"v": CURSOR_VERSION, "q": None, "p": {"$gt": ""}}),
         400,
     ),
     Hostile(
-        "signed cursor, wrong shard count",
+        "signed cursor, list position",
         "GET",
         "/events?status=active&cursor="
-        + signed_cursor({"v": 1, "q": ["active", None, None, 4], "p": [None]}),
+        + signed_cursor({"v": CURSOR_VERSION, "q": ["active", None, None], "p": [None]}),
         400,
     ),
     Hostile(
-        "signed cursor, bad position",
+        "signed cursor, position without its date",
         "GET",
         "/events?status=active&cursor="
-        + signed_cursor({"v": 1, "q": ["active", None, None, 4], "p": [1, 2, 3, 4]}),
+        + signed_cursor({"v": CURSOR_VERSION, "q": ["active", None, None], "p": VICTIM}),
+        400,
+    ),
+    Hostile(
+        "signed cursor of another listing",
+        "GET",
+        "/events?status=active&cursor="
+        + signed_cursor({"v": CURSOR_VERSION, "q": ["cancelled", None, None], "p": "x"}),
         400,
     ),
     Hostile("signed cursor, not an object", "GET", "/events?cursor=" + signed_cursor([1, 2]), 400),

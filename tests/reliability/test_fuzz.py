@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from service.local.dynamodb_local import REPO_ROOT
+from tests.conftest import TEST_CURSOR_SECRET
 from tests.reliability.checks import leaks, missing_security_headers
 from tests.reliability.live import LiveServer
 
@@ -57,7 +58,7 @@ def run_schemathesis(
         "SCHEMATHESIS_HOOKS": "tests.reliability.fuzz_hooks",
         "PYTHONPATH": str(REPO_ROOT),
         # The hooks read cursors with the server's secret (tests.conftest.settings_values).
-        "EVENTS_CURSOR_SECRET": "test-cursor-secret-0123456789",
+        "EVENTS_CURSOR_SECRET": TEST_CURSOR_SECRET,
     }
     run = subprocess.run(
         command,
