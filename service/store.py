@@ -271,9 +271,11 @@ class EventStore:
         return created
 
     def get(self, event_id: str) -> EventRecord:
+        # Strongly consistent: a client reads back what it just wrote (its ETag included),
+        # for one read unit per 4 KB instead of half of one.
         with dynamodb_errors():
             response = self._client.get_item(
-                TableName=self._table, Key={PARTITION_KEY: {"S": event_id}}
+                TableName=self._table, Key={PARTITION_KEY: {"S": event_id}}, ConsistentRead=True
             )
         if "Item" not in response:
             raise _not_found(event_id)

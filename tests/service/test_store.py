@@ -191,6 +191,18 @@ def test_an_event_seen_in_two_shards_at_once_is_listed_once(
     assert page.next_cursor is None
 
 
+def test_a_read_by_id_is_strongly_consistent(
+    make_store: Callable[..., EventStore], dynamodb: Any
+) -> None:
+    store = make_store()
+    store_event(store, eventId="read-back")
+    with CapacityMeter(dynamodb) as meter:
+        assert store.get("read-back")["eventId"] == "read-back"
+    # DynamoDB bills a small item 1 read unit read consistently, 0.5 eventually.
+    assert meter.operations() == {"GetItem"}
+    assert meter.units == 1.0
+
+
 def test_status_listing_is_a_query_whose_cost_does_not_grow_with_the_table(
     make_store: Callable[..., EventStore], dynamodb: Any
 ) -> None:
