@@ -3,7 +3,8 @@
 It assigns the request id, caps the body size (chunked bodies included), adds the
 security headers, turns any unexpected exception into a bare 500 problem, and writes
 the single access-log line. Pure ASGI rather than BaseHTTPMiddleware: no extra task or
-body copy per request.
+body copy per request. Also here: Starlette's CORS middleware, answering a refused
+preflight with a problem document instead of plain text.
 """
 
 from __future__ import annotations
