@@ -1,6 +1,6 @@
 """The Lambda function: its execution role, its log group and the image it runs.
 
-The role's inline policy grants exactly the DynamoDB calls service/store.py makes, each on
+The role's inline policy grants exactly the DynamoDB calls service/store/ makes, each on
 the one table or index it targets, plus log writing to the function's own log group. A test
 reads the store's source and fails if the two ever disagree.
 """

@@ -91,7 +91,7 @@ def test_operator_calls_are_left_out_only_because_their_code_is_not_deployed() -
     # on to a retry helper, not called in place); they drop out only with the code the
     # image lacks.
     admin = SERVICE / "tools" / "table_admin.py"
-    assert SERVICE / "store.py" in deployed_sources()
+    assert SERVICE / "store" / "event_store.py" in deployed_sources()
     assert admin not in deployed_sources()
     assert OPERATOR_ACTIONS.issubset(dynamodb_actions_called([admin]))
     assert OPERATOR_ACTIONS.isdisjoint(dynamodb_actions_called())

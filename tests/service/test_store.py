@@ -232,7 +232,7 @@ def test_a_page_reads_what_it_needs_from_each_shard_plus_one_look_ahead(
 ) -> None:
     store = make_store(16)
     bulk_load(store, dynamodb, 2000)
-    # The first page tells the store how large these items are (see EventStore._batch_size).
+    # The first page tells the store how large these items are (see EventListing._batch_size).
     first = store.list_events(status="active", limit=50)
     with CapacityMeter(dynamodb) as meter:
         page = store.list_events(status="active", limit=50, cursor=first.next_cursor)

@@ -1,0 +1,41 @@
+"""The event store: the only code that knows DynamoDB.
+
+Reads and writes events through the low-level client (the resource layer costs import
+time and a second conversion pass), builds and checks cursors, makes every write
+conditional, and maps botocore's exceptions to the domain errors of `service.errors`.
+
+- `event_store`: `EventStore`, what the routes call: single events, and listings;
+- `listing`: pages of events, a paged Scan or a merge of the status index's shards;
+- `items`: an event as a DynamoDB item, and back;
+- `client`: the client, and botocore's failures as the domain's errors.
+"""
+
+from service.store.client import condition_failed, create_dynamodb_client, dynamodb_errors
+from service.store.event_store import EventStore
+from service.store.items import (
+    PUBLIC_FIELDS,
+    EventRecord,
+    from_item,
+    new_event_id,
+    rfc3339,
+    to_item,
+    utc_now,
+)
+from service.store.listing import CURSOR_VERSION, EventListing, Page
+
+__all__ = [
+    "CURSOR_VERSION",
+    "PUBLIC_FIELDS",
+    "EventListing",
+    "EventRecord",
+    "EventStore",
+    "Page",
+    "condition_failed",
+    "create_dynamodb_client",
+    "dynamodb_errors",
+    "from_item",
+    "new_event_id",
+    "rfc3339",
+    "to_item",
+    "utc_now",
+]
