@@ -118,8 +118,8 @@ class EventListing:
         # has a null cursor instead of leading to an empty page.
         while len(items) <= limit:
             request: dict[str, Any] = {"TableName": self._table, "Limit": limit + 1 - len(items)}
+            _before_another_call(deadline)
             if start_key:
-                _before_another_call(deadline)
                 request["ExclusiveStartKey"] = start_key
             with dynamodb_errors():
                 response = self._client.scan(**request)
@@ -173,13 +173,10 @@ class EventListing:
             reader.more = reader.start_key is not None
 
         page: list[dict[str, Any]] = []
-        readers_called = False
         while len(page) < limit:
             empty = [r for r in readers if not r.buffer and r.more]
             if empty:
-                if readers_called:
-                    _before_another_call(deadline)
-                readers_called = True
+                _before_another_call(deadline)
                 live = sum(1 for r in readers if r.buffer or r.more)
                 self._read_all(read, empty, self._batch_size(limit - len(page), live))
                 continue
@@ -248,6 +245,7 @@ def _key_condition(
 
 
 def _before_another_call(deadline: float) -> None:
-    """A request that already spent its budget makes no further DynamoDB call."""
+    """A request that already spent its budget makes no further DynamoDB call (the first
+    call always goes: the budget is positive and starts with the page)."""
     if time.monotonic() >= deadline:
         raise StoreUnavailable("The event store is answering too slowly; retry shortly.")
