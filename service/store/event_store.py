@@ -19,7 +19,7 @@ from service.store.items import (
     to_item,
     utc_now,
 )
-from service.store.listing import EventListing, Page
+from service.store.listing import EventListing
 from service.table import (
     DATE_KEY_ATTRIBUTE,
     PARTITION_KEY,
@@ -79,6 +79,8 @@ class EventStore:
             max(read_shards or status_shards, status_shards),
             request_budget,
         )
+        # Listings: a paged Scan, or the status index's shards merged (service/store/listing.py).
+        self.list_events = self._listing.page
 
     @classmethod
     def from_settings(cls, settings: Settings, client: DynamoDBClient | None = None) -> EventStore:
@@ -216,21 +218,6 @@ class EventStore:
                 f"Event {event_id!r} is at version {current}; If-Match did not match it."
             )
         return _not_found(event_id)
-
-    # Listing
-
-    def list_events(
-        self,
-        *,
-        status: str | None,
-        limit: int,
-        cursor: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-    ) -> Page:
-        return self._listing.page(
-            status=status, limit=limit, cursor=cursor, date_from=date_from, date_to=date_to
-        )
 
 
 def _not_found(event_id: str) -> EventNotFound:
