@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from service.store import from_item
+from tests.conftest import settings_values, table_snapshot
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # Expected answers: 404 and 412 come from users racing on the same event.
@@ -144,16 +145,11 @@ async def run_load(
 
 def audit(ledger: Ledger, dynamodb: Any, table_name: str) -> Audit:
     """Compare the table, read directly and consistently, with the ledger."""
-    stored: dict[str, dict[str, Any]] = {}
-    request: dict[str, Any] = {"TableName": table_name, "ConsistentRead": True}
-    while True:
-        page = dynamodb.scan(**request)
-        for item in page["Items"]:
-            if item["eventId"]["S"].startswith(ledger.prefix + "-"):
-                stored[item["eventId"]["S"]] = from_item(item)
-        if "LastEvaluatedKey" not in page:
-            break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    stored = {
+        item["eventId"]["S"]: from_item(item)
+        for item in table_snapshot(dynamodb, table_name)
+        if item["eventId"]["S"].startswith(ledger.prefix + "-")
+    }
     lost, stale, miscounted = [], [], []
     for event_id, event in ledger.acknowledged.items():
         if event_id in ledger.deleted or event_id in ledger.uncertain:
@@ -213,8 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     with DynamoDBLocal() as local, tempfile.TemporaryDirectory() as workdir:
         client = local.client()
         ensure_table(client, "events")
-        settings = {"EVENTS_TABLE_NAME": "events", "AWS_ENDPOINT_URL_DYNAMODB": local.endpoint_url}
-        with live_server(settings, Path(workdir) / "server.log") as server:
+        with live_server(settings_values(local, "events"), Path(workdir) / "server.log") as server:
             started = time.monotonic()
             ledger = asyncio.run(
                 run_load(
