@@ -152,6 +152,16 @@ def warm_get_figure(bench: Bench) -> dict[str, Any]:
 
 
 def list_page_figure(bench: Bench) -> dict[str, Any]:
+    config = {
+        "template": templates()["list"],
+        "sharded_table": SHARDED_TABLE,
+        "unsharded_table": UNSHARDED_TABLE,
+        "shards": DEFAULT_STATUS_SHARDS,
+        "status": LISTED_STATUS,
+        "page_size": PAGE_SIZE,
+        "requests": bench.profile.list_requests,
+        "warmup": bench.profile.list_warmup,
+    }
     sizes: list[dict[str, Any]] = []
     loaded = 0
     for size in bench.profile.table_sizes:
@@ -161,16 +171,6 @@ def list_page_figure(bench: Bench) -> dict[str, Any]:
         load_events(bench.client, UNSHARDED_TABLE, events, 1)
         loaded = size
         bench.log(f"  loaded {size:,} events ({time.monotonic() - started:.0f} s)")
-        config = {
-            "template": templates()["list"],
-            "sharded_table": SHARDED_TABLE,
-            "unsharded_table": UNSHARDED_TABLE,
-            "shards": DEFAULT_STATUS_SHARDS,
-            "status": LISTED_STATUS,
-            "page_size": PAGE_SIZE,
-            "requests": bench.profile.list_requests,
-            "warmup": bench.profile.list_warmup,
-        }
         measured = bench.child("bench.listing", config)
         samples = measured["samples"]
         sizes.append(
@@ -200,17 +200,17 @@ def memory_figure(bench: Bench) -> dict[str, Any]:
     }
     result: dict[str, Any] = {"invocations": bench.profile.memory_invocations}
     run_id = time.time_ns()
+    start = bench.profile.memory_growth_from
     for process in ("service", "floor"):
-        result[process] = bench.child(
+        measured = bench.child(
             "bench.memory",
             {**config, "process": process, "new_id_prefix": f"mem-{process}-{run_id}-"},
         )
+        points = dict(measured["resident"])
+        measured["growth_from"] = start
+        measured["growth_bytes"] = points[bench.profile.memory_invocations] - points[start]
+        result[process] = measured
     result["peak_ratio"] = result["service"]["peak"] / result["floor"]["peak"]
-    start = bench.profile.memory_growth_from
-    for process in ("service", "floor"):
-        points = dict(result[process]["resident"])
-        result[process]["growth_from"] = start
-        result[process]["growth_bytes"] = points[bench.profile.memory_invocations] - points[start]
     return result
 
 
