@@ -74,6 +74,9 @@ def test_warm_get_list_page_and_memory(dynamodb_local: DynamoDBLocal, tmp_path: 
         assert points == list(range(0, TINY.memory_invocations + 1, TINY.memory_every))
         assert memory[process]["peak"] >= max(rss for _, rss in memory[process]["resident"])
         assert memory[process]["growth_from"] == TINY.memory_invocations // 5
+        resident = dict(memory[process]["resident"])
+        growth = resident[TINY.memory_invocations] - resident[TINY.memory_growth_from]
+        assert memory[process]["growth_bytes"] == growth
 
     assert_reported(results, tmp_path, "warm GET, median", "list page, 80 events", "memory")
 
