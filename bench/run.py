@@ -59,8 +59,11 @@ class Profile:
     http_seconds: float
 
     def __post_init__(self) -> None:
-        if self.memory_growth_from % self.memory_every:
-            raise ValueError("memory samples must include the point growth is read from")
+        if (
+            self.memory_growth_from % self.memory_every
+            or self.memory_invocations % self.memory_every
+        ):
+            raise ValueError("memory samples must include the two points growth is read between")
 
     @property
     def memory_growth_from(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,17 @@ TINY = Profile(
     http_connections=(4,),
     http_seconds=1,
 )
+
+
+@pytest.mark.parametrize(
+    ("invocations", "every"),
+    [(50, 3), (11, 2)],  # every 3rd misses the 10th invocation; every 2nd misses the 11th, the last
+)
+def test_a_profile_must_sample_both_points_growth_is_read_between(
+    invocations: int, every: int
+) -> None:
+    with pytest.raises(ValueError, match="growth is read between"):
+        replace(TINY, memory_invocations=invocations, memory_every=every)
 
 
 def measure(local: DynamoDBLocal, *figures: str) -> dict[str, Any]:
