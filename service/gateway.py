@@ -282,6 +282,12 @@ class InProcessFunction:
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
 
+    def __enter__(self) -> InProcessFunction:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 class RemoteFunction:
     """Invokes a function through Lambda's Invoke API, as the Runtime Interface Emulator has it."""
@@ -351,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.dynamodb_local:
             stack.enter_context(_local_dynamodb())
         invoke: Invoke = (
-            RemoteFunction(args.function_url) if args.function_url else InProcessFunction()
+            RemoteFunction(args.function_url)
+            if args.function_url
+            else stack.enter_context(InProcessFunction())
         )
         target = args.function_url or "service.handler.handler (in process)"
         root = f"/{args.stage}" if args.stage else ""

@@ -87,11 +87,8 @@ def _staged(app: FastAPI) -> Iterator[ASGIApp]:
     A path outside the stage gets API Gateway's own 403, so a page that forgets the prefix
     fails the test.
     """
-    function = InProcessFunction(build_handler(app))
-    try:
+    with InProcessFunction(build_handler(app)) as function:
         yield LocalGateway(function, stage=STAGE.strip("/"))
-    finally:
-        function.close()
 
 
 @dataclass

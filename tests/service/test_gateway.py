@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,8 @@ class Recorder:
 
 @pytest.fixture
 def recorder(app: FastAPI) -> Iterator[Recorder]:
-    function = InProcessFunction(build_handler(app))
-    yield Recorder(function)
-    function.close()
+    with InProcessFunction(build_handler(app)) as function:
+        yield Recorder(function)
 
 
 @pytest.fixture
@@ -159,13 +159,12 @@ def _binary_app() -> FastAPI:
 
 
 def test_binary_responses_and_repeated_headers_come_back_intact() -> None:
-    function = InProcessFunction(build_handler(_binary_app()))
     payload = bytes(range(255, -1, -1))
-    try:
-        with serve(LocalGateway(function)) as url:
-            response = httpx.post(f"{url}/echo", content=payload)
-    finally:
-        function.close()
+    with (
+        InProcessFunction(build_handler(_binary_app())) as function,
+        serve(LocalGateway(function)) as url,
+    ):
+        response = httpx.post(f"{url}/echo", content=payload)
     assert response.status_code == 200
     assert response.content == payload
     assert response.headers["content-length"] == str(len(payload))
@@ -174,13 +173,9 @@ def test_binary_responses_and_repeated_headers_come_back_intact() -> None:
 
 
 def test_without_a_stage_the_api_is_served_at_the_root(app: FastAPI) -> None:
-    function = InProcessFunction(build_handler(app))
-    try:
-        with serve(LocalGateway(function)) as url:
-            created = httpx.post(f"{url}/events", json=new_event(eventId="rooted"))
-            docs = httpx.get(f"{url}/docs")
-    finally:
-        function.close()
+    with InProcessFunction(build_handler(app)) as function, serve(LocalGateway(function)) as url:
+        created = httpx.post(f"{url}/events", json=new_event(eventId="rooted"))
+        docs = httpx.get(f"{url}/docs")
     assert created.headers["location"] == "/events/rooted"
     assert 'data-openapi-url="/openapi.json"' in docs.text
 
@@ -189,44 +184,41 @@ def test_a_failing_function_is_a_502_as_on_api_gateway() -> None:
     def broken(event: LambdaEvent, context: LocalContext) -> Any:
         raise RuntimeError("boom")
 
-    function = InProcessFunction(broken)
-    try:
-        with serve(LocalGateway(function)) as url:
-            response = httpx.get(f"{url}/health")
-    finally:
-        function.close()
+    with InProcessFunction(broken) as function, serve(LocalGateway(function)) as url:
+        response = httpx.get(f"{url}/health")
     assert (response.status_code, response.json()) == (502, {"message": "Internal server error"})
 
 
-def _invoke_endpoint(handler: Any) -> Any:
-    """Lambda's Invoke API as the Runtime Interface Emulator serves it (tests only)."""
+@contextmanager
+def _behind_invoke_api(handler: Any) -> Iterator[RemoteFunction]:
+    """`handler` behind Lambda's Invoke API as the Runtime Interface Emulator serves it
+    (tests only), and the RemoteFunction that calls it there."""
     from starlette.applications import Starlette
     from starlette.routing import Route
 
-    function = InProcessFunction(handler)
+    with InProcessFunction(handler) as function:
 
-    async def invoke(request: Request) -> Response:
-        event = json.loads(await request.body())
-        try:
-            return JSONResponse(await function(event))
-        except FunctionError as error:
-            # The emulator answers 200 with an error document when the handler raises.
-            cause = error.__cause__
-            return JSONResponse({"errorMessage": str(cause), "errorType": type(cause).__name__})
+        async def invoke(request: Request) -> Response:
+            event = json.loads(await request.body())
+            try:
+                return JSONResponse(await function(event))
+            except FunctionError as error:
+                # The emulator answers 200 with an error document when the handler raises.
+                cause = error.__cause__
+                return JSONResponse({"errorMessage": str(cause), "errorType": type(cause).__name__})
 
-    return Starlette(routes=[Route(RIE_INVOCATIONS_PATH, invoke, methods=["POST"])]), function
+        endpoint = Starlette(routes=[Route(RIE_INVOCATIONS_PATH, invoke, methods=["POST"])])
+        with serve(endpoint) as invoke_url:
+            yield RemoteFunction(invoke_url + RIE_INVOCATIONS_PATH)
 
 
 def test_with_a_function_url_events_go_to_the_invoke_endpoint(app: FastAPI) -> None:
-    endpoint, function = _invoke_endpoint(build_handler(app))
-    try:
-        with serve(endpoint) as invoke_url:
-            remote = RemoteFunction(invoke_url + RIE_INVOCATIONS_PATH)
-            with serve(LocalGateway(remote, stage="prod")) as url:
-                created = httpx.post(f"{url}/prod/events", json=new_event(eventId="remote"))
-                read = httpx.get(f"{url}/prod/events/remote")
-    finally:
-        function.close()
+    with (
+        _behind_invoke_api(build_handler(app)) as remote,
+        serve(LocalGateway(remote, stage="prod")) as url,
+    ):
+        created = httpx.post(f"{url}/prod/events", json=new_event(eventId="remote"))
+        read = httpx.get(f"{url}/prod/events/remote")
     assert (created.status_code, created.headers["location"]) == (201, "/prod/events/remote")
     assert read.json()["eventId"] == "remote"
 
@@ -235,14 +227,8 @@ def test_an_error_document_from_the_invoke_endpoint_is_a_502() -> None:
     def broken(event: LambdaEvent, context: LocalContext) -> Any:
         raise ValueError("bad")
 
-    endpoint, function = _invoke_endpoint(broken)
-    try:
-        with serve(endpoint) as invoke_url:
-            remote = RemoteFunction(invoke_url + RIE_INVOCATIONS_PATH)
-            with serve(LocalGateway(remote)) as url:
-                response = httpx.get(f"{url}/health")
-    finally:
-        function.close()
+    with _behind_invoke_api(broken) as remote, serve(LocalGateway(remote)) as url:
+        response = httpx.get(f"{url}/health")
     assert (response.status_code, response.json()) == (502, {"message": "Internal server error"})
 
 
