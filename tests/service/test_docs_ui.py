@@ -52,7 +52,7 @@ from service.docs import (
 )
 from service.gateway import InProcessFunction, LocalGateway
 from service.handler import build_handler
-from service.local.dynamodb_local import DynamoDBLocal
+from service.local.dynamodb_local import LOCAL_CREDENTIALS, REPO_ROOT, DynamoDBLocal
 from tests.conftest import make_settings, store_event
 from tests.infra.test_api import docs_route
 from tests.servers import serve
@@ -77,7 +77,6 @@ CHROMIUM_ARGS = [
 ]
 STAGE = "/dev"
 PAGE_TIMEOUT_MS = 30_000
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -389,7 +388,7 @@ print("ok")
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"},
+        env={**os.environ, **LOCAL_CREDENTIALS},
     )
 
     assert result.returncode == 0, result.stderr

@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,13 +28,12 @@ from service.gateway import (
     parse_arguments,
 )
 from service.handler import build_handler
-from service.local.dynamodb_local import DynamoDBLocal, free_port
+from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
 from tests.conftest import new_event, service_environment
 from tests.servers import serve
 from tests.service.lambda_events import rest_api_event
 
 PROBLEM = "application/problem+json"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Recorder:
