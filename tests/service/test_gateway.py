@@ -6,9 +6,9 @@ import base64
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +29,7 @@ from service.gateway import (
 )
 from service.handler import build_handler
 from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
+from service.local.server_process import _wait_until_serving as wait_until_serving
 from tests.conftest import new_event, service_environment
 from tests.servers import serve
 from tests.service.lambda_events import rest_api_event
@@ -245,32 +246,24 @@ def test_bad_arguments_are_usage_errors(arguments: list[str]) -> None:
 
 
 def test_the_command_serves_the_module_handler(
-    dynamodb_local: DynamoDBLocal, table_name: str
+    dynamodb_local: DynamoDBLocal, table_name: str, tmp_path: Path
 ) -> None:
     """`python -m service.gateway --stage dev`, as a user runs it, configured by environment."""
     port = free_port()
     environment = service_environment(dynamodb_local, table_name)
     command = [sys.executable, "-m", "service.gateway", "--port", str(port), "--stage", "dev"]
-    process = subprocess.Popen(  # our own interpreter and module
-        command, env=environment, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    url = f"http://127.0.0.1:{port}/dev"
+    log = tmp_path / "gateway.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # our own interpreter and module
+            command, env=environment, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
-        url = f"http://127.0.0.1:{port}/dev"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"{url}/health")
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"the gateway did not start:\n{output}") from None
-                time.sleep(0.1)
+        wait_until_serving(process, url, log)
+        health = httpx.get(f"{url}/health")
         created = httpx.post(f"{url}/events", json=new_event(eventId="from-cli"))
     finally:
         process.terminate()
         process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     assert (created.status_code, created.headers["location"]) == (201, "/dev/events/from-cli")
