@@ -9,7 +9,6 @@ imported by those processes, so it holds only the standard library.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -66,21 +65,6 @@ def floor_page_request(table_name: str, partition: str, page_size: int) -> dict[
         "KeyConditionExpression": f"{STATUS_SHARD_ATTRIBUTE} = :shard",
         "ExpressionAttributeValues": {":shard": {"S": partition}},
         "Limit": page_size + 1,
-    }
-
-
-def service_environment(endpoint_url: str, table_name: str, **extra: str) -> dict[str, str]:
-    """The environment the deployed function has, pointed at DynamoDB Local."""
-    return {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
-        "EVENTS_TABLE_NAME": table_name,
-        "EVENTS_CURSOR_SECRET": "bench-cursor-secret-0123456789",
-        **extra,
     }
 
 

@@ -40,12 +40,18 @@ print(json.dumps({"started": started, "initialised": initialised, "answered": an
                   "status": response["statusCode"]}))
 """
 
+# The floor's client and the botocore-only reference's; the import layers start from these too.
+BOTO3_CLIENT = "import boto3; client = boto3.client('dynamodb')"
+BOTOCORE_CLIENT = (
+    "import botocore.session; client = botocore.session.get_session().create_client('dynamodb')"
+)
+
+# The floor's process, given the line that makes its `client`.
 FLOOR_PROGRAM = """
 import time
 started = time.monotonic_ns()
 import json, os, sys
-import boto3
-client = boto3.client("dynamodb")
+%(client)s
 initialised = time.monotonic_ns()
 response = client.get_item(TableName=os.environ["EVENTS_TABLE_NAME"],
                            Key={"eventId": {"S": sys.argv[2]}})
@@ -54,12 +60,11 @@ print(json.dumps({"started": started, "initialised": initialised, "answered": an
                   "status": 200 if "Item" in response else 404}))
 """
 
-BOTOCORE_PROGRAM = FLOOR_PROGRAM.replace(
-    'import boto3\nclient = boto3.client("dynamodb")',
-    'import botocore.session\nclient = botocore.session.get_session().create_client("dynamodb")',
-)
-
-PROGRAMS = {"service": SERVICE_PROGRAM, "floor": FLOOR_PROGRAM, "botocore": BOTOCORE_PROGRAM}
+PROGRAMS = {
+    "service": SERVICE_PROGRAM,
+    "floor": FLOOR_PROGRAM % {"client": BOTO3_CLIENT},
+    "botocore": FLOOR_PROGRAM % {"client": BOTOCORE_CLIENT},
+}
 
 
 def _one_process(program: str, event: str, event_id: str, env: Mapping[str, str]) -> dict[str, Any]:
@@ -116,15 +121,14 @@ def measure(
 # What the service's init imports, layer on layer, each in a fresh process: where the time
 # between the floor and the service goes. Every step adds to the one before it; the time
 # runs to the end of the imports, as the cold start's `initialised` does.
-_CLIENT = "import botocore.session; botocore.session.get_session().create_client('dynamodb')"
 IMPORT_LAYERS = {
     "python": "pass",
-    "botocore client": _CLIENT,
-    "boto3 client (the floor's init)": "import boto3; boto3.client('dynamodb')",
-    "botocore client + pydantic": f"{_CLIENT}; from pydantic import BaseModel",
-    "+ fastapi": f"{_CLIENT}; from pydantic import BaseModel; import fastapi",
-    "+ pydantic.v1 (FastAPI's v1 check)": f"{_CLIENT}; import fastapi, pydantic.v1",
-    "+ mangum": f"{_CLIENT}; import fastapi, pydantic.v1, mangum.adapter, mangum.handlers",
+    "botocore client": BOTOCORE_CLIENT,
+    "boto3 client (the floor's init)": BOTO3_CLIENT,
+    "botocore client + pydantic": f"{BOTOCORE_CLIENT}; from pydantic import BaseModel",
+    "+ fastapi": f"{BOTOCORE_CLIENT}; from pydantic import BaseModel; import fastapi",
+    "+ pydantic.v1 (FastAPI's v1 check)": f"{BOTOCORE_CLIENT}; import fastapi, pydantic.v1",
+    "+ mangum": f"{BOTOCORE_CLIENT}; import fastapi, pydantic.v1, mangum.adapter, mangum.handlers",
     "service.handler (the service's init)": "import service.handler",
 }
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.child import EVENT_ID, BenchError
 from bench.data import LISTED_STATUS
-from bench.workload import MIX, NEW_EVENT, PAGE_SIZE
+from bench.workload import MIX, NEW_EVENT, PAGE_SIZE, UPDATE
 from service.local.server_process import uvicorn_process
 
 WRK_THREADS = 2
@@ -29,6 +29,7 @@ LUA_SCRIPT = """
 local ids = {%(ids)s}
 local mix = {%(mix)s}
 local new_event = %(new_event)s
+local update = %(update)s
 local json_headers = {["Content-Type"] = "application/json"}
 local list_path = "/events?status=%(status)s&limit=%(page_size)d"
 local sent = 0
@@ -47,7 +48,7 @@ function request()
   elseif kind == "list" then
     return wrk.format("GET", list_path)
   elseif kind == "update" then
-    return wrk.format("PATCH", "/events/" .. id, json_headers, '{"capacity": 1234}')
+    return wrk.format("PATCH", "/events/" .. id, json_headers, update)
   end
   local body = new_event:gsub("%(token)s", prefix .. sent)
   return wrk.format("POST", "/events", json_headers, body)
@@ -69,11 +70,11 @@ def _lua_string(text: str) -> str:
 
 
 def wrk_script(event_ids: Sequence[str], run: str) -> str:
-    new_event = json.dumps({**NEW_EVENT, "eventId": EVENT_ID})
     return LUA_SCRIPT % {
         "ids": ", ".join(_lua_string(event_id) for event_id in event_ids),
         "mix": ", ".join(_lua_string(kind) for kind in MIX),
-        "new_event": _lua_string(new_event),
+        "new_event": _lua_string(json.dumps(NEW_EVENT)),
+        "update": _lua_string(json.dumps(UPDATE)),
         "status": LISTED_STATUS,
         "page_size": PAGE_SIZE,
         "run": run,

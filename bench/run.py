@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from bench import cold_start, footprint, http
-from bench.child import REPO_ROOT, BenchError, run_child, service_environment
+from bench.child import REPO_ROOT, BenchError, run_child
 from bench.data import LISTED_STATUS, load_events, make_events
 from bench.plot import draw
 from bench.report import table
 from bench.stats import compared, summary
 from bench.workload import MIX, PAGE_SIZE, templates
-from service.local.dynamodb_local import DynamoDBLocal, ensure_table
+from service.local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, ensure_table
 from service.store import to_item
 from service.table import DEFAULT_STATUS_SHARDS, status_shard_key
 
@@ -59,8 +59,11 @@ class Profile:
     http_seconds: float
 
     def __post_init__(self) -> None:
-        if self.memory_growth_from % self.memory_every:
-            raise ValueError("memory samples must include the point growth is read from")
+        if (
+            self.memory_growth_from % self.memory_every
+            or self.memory_invocations % self.memory_every
+        ):
+            raise ValueError("memory samples must include the two points growth is read between")
 
     @property
     def memory_growth_from(self) -> int:
@@ -99,31 +102,42 @@ QUICK = replace(
 )
 
 
+def service_environment(endpoint_url: str) -> dict[str, str]:
+    """The environment the deployed function has, on the workload table of DynamoDB Local."""
+    return {
+        **os.environ,
+        **LOCAL_CREDENTIALS,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
+        "EVENTS_TABLE_NAME": WORKLOAD_TABLE,
+        "EVENTS_CURSOR_SECRET": "bench-cursor-secret-0123456789",
+    }
+
+
 @dataclass
 class Bench:
-    """A running DynamoDB Local with the benchmark's tables, and the profile to measure."""
+    """The benchmark's tables on a running DynamoDB Local, and the profile to measure."""
 
     profile: Profile
-    local: DynamoDBLocal
     client: Any
+    env: dict[str, str]
+    """What the measuring processes run with: `service_environment` of the DynamoDB Local."""
     log: Callable[[str], None]
     workload_ids: list[str]
     """The events the workload table holds, which reads and updates pick from."""
 
-    def env(self, table_name: str = WORKLOAD_TABLE) -> dict[str, str]:
-        return service_environment(self.local.endpoint_url, table_name)
-
-    def child(self, module: str, config: dict[str, Any], table_name: str = WORKLOAD_TABLE) -> Any:
-        return run_child(module, config, self.env(table_name), timeout=600)
+    def child(self, module: str, config: dict[str, Any]) -> Any:
+        return run_child(module, config, self.env, timeout=600)
 
 
 def cold_start_figure(bench: Bench) -> dict[str, Any]:
     result = cold_start.measure(
-        templates()["get"], bench.workload_ids[7], bench.env(), bench.profile.cold_processes
+        templates()["get"], bench.workload_ids[7], bench.env, bench.profile.cold_processes
     )
     if bench.profile.cold_layer_rounds:
         result["import_layers"] = cold_start.import_layers(
-            bench.env(), bench.profile.cold_layer_rounds
+            bench.env, bench.profile.cold_layer_rounds
         )
     return result
 
@@ -141,6 +155,16 @@ def warm_get_figure(bench: Bench) -> dict[str, Any]:
 
 
 def list_page_figure(bench: Bench) -> dict[str, Any]:
+    config = {
+        "template": templates()["list"],
+        "sharded_table": SHARDED_TABLE,
+        "unsharded_table": UNSHARDED_TABLE,
+        "shards": DEFAULT_STATUS_SHARDS,
+        "status": LISTED_STATUS,
+        "page_size": PAGE_SIZE,
+        "requests": bench.profile.list_requests,
+        "warmup": bench.profile.list_warmup,
+    }
     sizes: list[dict[str, Any]] = []
     loaded = 0
     for size in bench.profile.table_sizes:
@@ -150,16 +174,6 @@ def list_page_figure(bench: Bench) -> dict[str, Any]:
         load_events(bench.client, UNSHARDED_TABLE, events, 1)
         loaded = size
         bench.log(f"  loaded {size:,} events ({time.monotonic() - started:.0f} s)")
-        config = {
-            "template": templates()["list"],
-            "sharded_table": SHARDED_TABLE,
-            "unsharded_table": UNSHARDED_TABLE,
-            "shards": DEFAULT_STATUS_SHARDS,
-            "status": LISTED_STATUS,
-            "page_size": PAGE_SIZE,
-            "requests": bench.profile.list_requests,
-            "warmup": bench.profile.list_warmup,
-        }
         measured = bench.child("bench.listing", config)
         samples = measured["samples"]
         sizes.append(
@@ -189,23 +203,23 @@ def memory_figure(bench: Bench) -> dict[str, Any]:
     }
     result: dict[str, Any] = {"invocations": bench.profile.memory_invocations}
     run_id = time.time_ns()
+    start = bench.profile.memory_growth_from
     for process in ("service", "floor"):
-        result[process] = bench.child(
+        measured = bench.child(
             "bench.memory",
             {**config, "process": process, "new_id_prefix": f"mem-{process}-{run_id}-"},
         )
+        points = dict(measured["resident"])
+        measured["growth_from"] = start
+        measured["growth_bytes"] = points[bench.profile.memory_invocations] - points[start]
+        result[process] = measured
     result["peak_ratio"] = result["service"]["peak"] / result["floor"]["peak"]
-    start = bench.profile.memory_growth_from
-    for process in ("service", "floor"):
-        points = dict(result[process]["resident"])
-        result[process]["growth_from"] = start
-        result[process]["growth_bytes"] = points[bench.profile.memory_invocations] - points[start]
     return result
 
 
 def http_figure(bench: Bench) -> dict[str, Any]:
     return http.measure(
-        bench.env(),
+        bench.env,
         bench.workload_ids,
         bench.profile.http_connections,
         bench.profile.http_seconds,
@@ -246,7 +260,8 @@ def run(
         ensure_table(client, name)
     workload = make_events(0, profile.workload_events)
     load_events(client, WORKLOAD_TABLE, workload, DEFAULT_STATUS_SHARDS)
-    bench = Bench(profile, local, client, log, [event["eventId"] for event in workload])
+    env = service_environment(local.endpoint_url)
+    bench = Bench(profile, client, env, log, [event["eventId"] for event in workload])
     for name in figures:
         started = time.monotonic()
         log(f"{name} ...")

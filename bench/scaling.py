@@ -23,7 +23,7 @@ from typing import Any
 from bench.data import load_events
 from service.cursor import CursorCodec
 from service.local.capacity import CapacityMeter
-from service.local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
+from service.local.dynamodb_local import DynamoDBLocal, ensure_table
 from service.store import EventStore
 from service.table import shard_of
 from service.tools.table_admin import TableAdmin
@@ -180,7 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(size) for size in args.sizes.split(",")]
     shard_counts = [int(shards) for shards in args.shards.split(",")]
 
-    use_local_credentials()
     with DynamoDBLocal() as local:
         client = local.client()
         print("Pages of 50 active events, events of about 0.4 KB (a 32-character description):\n")

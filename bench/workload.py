@@ -18,6 +18,8 @@ PAGE_SIZE = 50
 # One round of the mixed workload: 70% reads, 30% writes.
 MIX = ("get", "get", "get", "get", "get", "get", "list", "update", "update", "create")
 
+# The body of every `update` request, and of every `create` (with its own eventId).
+UPDATE = {"capacity": 1234}
 NEW_EVENT = {
     "eventId": EVENT_ID,
     "title": "Benchmark summit",
@@ -43,6 +45,6 @@ def templates() -> dict[str, str]:
     return {
         "get": json.dumps(rest_api_event("GET", f"/events/{EVENT_ID}", stage=STAGE)),
         "list": json.dumps(rest_api_event("GET", "/events", stage=STAGE, query=page_query)),
-        "update": _json_request("PATCH", f"/events/{EVENT_ID}", {"capacity": 1234}),
+        "update": _json_request("PATCH", f"/events/{EVENT_ID}", UPDATE),
         "create": _json_request("POST", "/events", NEW_EVENT),
     }

@@ -96,25 +96,17 @@ def rest_api_event(
     `path` is the request path without the stage, percent-encoded as the client sent it.
     Bodies that are not UTF-8 travel base64-encoded, as with a binary media type.
     """
-    single_headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in headers:
-        single_headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
     # API Gateway adds these for the function (Mangum reads the scheme from the last one).
-    for name, value in (
+    forwarded = [
         ("x-forwarded-for", source_ip),
         ("x-forwarded-port", "80"),
         ("x-forwarded-proto", "http"),
-    ):
-        if name not in single_headers:
-            single_headers[name] = value
-            multi_headers[name] = [value]
-    single_query: dict[str, str] = {}
-    multi_query: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query_string, keep_blank_values=True):
-        single_query[name] = value
-        multi_query.setdefault(name, []).append(value)
+    ]
+    sent = {name for name, _ in headers}
+    single_headers, multi_headers = _single_and_multi(
+        [*headers, *((name, value) for name, value in forwarded if name not in sent)]
+    )
+    single_query, multi_query = _single_and_multi(parse_qsl(query_string, keep_blank_values=True))
     try:
         text: str | None = body.decode() if body else None
         is_base64 = False
@@ -166,6 +158,16 @@ def rest_api_event(
         "body": text,
         "isBase64Encoded": is_base64,
     }
+
+
+def _single_and_multi(
+    pairs: list[tuple[str, str]],
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """A proxy event's two views of repeated names: the last value, and every value in order."""
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        multi.setdefault(name, []).append(value)
+    return {name: values[-1] for name, values in multi.items()}, multi
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -282,6 +284,12 @@ class InProcessFunction:
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
 
+    def __enter__(self) -> InProcessFunction:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 class RemoteFunction:
     """Invokes a function through Lambda's Invoke API, as the Runtime Interface Emulator has it."""
@@ -351,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.dynamodb_local:
             stack.enter_context(_local_dynamodb())
         invoke: Invoke = (
-            RemoteFunction(args.function_url) if args.function_url else InProcessFunction()
+            RemoteFunction(args.function_url)
+            if args.function_url
+            else stack.enter_context(InProcessFunction())
         )
         target = args.function_url or "service.handler.handler (in process)"
         root = f"/{args.stage}" if args.stage else ""

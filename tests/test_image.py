@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 
 from service.gateway import RIE_INVOCATIONS_PATH, parse_arguments
 from service.local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
-from service.settings import Settings
+from service.settings import Settings, _variable_names
 from service.table import create_table_request
 
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
@@ -471,23 +471,13 @@ def test_compose_runs_dynamodb_local_the_function_and_the_gateway(
 
 
 def test_compose_environment_names_settings_the_service_reads(compose: dict[str, Any]) -> None:
-    known = {
-        alias
-        for info in Settings.model_fields.values()
-        for alias in _aliases(info.validation_alias)
-    } | {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    known = _variable_names() | {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     lambda_variables = {"AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"}
     for name in ("create-table", "function"):
         environment = compose["services"][name]["environment"]
         assert set(environment) - known - lambda_variables == set(), name
         assert environment["AWS_ENDPOINT_URL_DYNAMODB"] == "http://dynamodb:8000"
         Settings(**environment)  # every value is valid
-
-
-def _aliases(alias: Any) -> list[str]:
-    if isinstance(alias, str):
-        return [alias]
-    return [str(choice) for choice in getattr(alias, "choices", [])]
 
 
 def test_compose_table_creation_runs_and_is_repeatable(

@@ -62,9 +62,5 @@ class CapacityMeter:
     def units(self) -> float:
         return sum(call.units for call in self.calls)
 
-    @property
-    def index_units(self) -> float:
-        return sum(call.index_units for call in self.calls)
-
     def operations(self) -> set[str]:
         return {call.operation for call in self.calls}

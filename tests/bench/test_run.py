@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,17 @@ TINY = Profile(
     http_connections=(4,),
     http_seconds=1,
 )
+
+
+@pytest.mark.parametrize(
+    ("invocations", "every"),
+    [(50, 3), (11, 2)],  # every 3rd misses the 10th invocation; every 2nd misses the 11th, the last
+)
+def test_a_profile_must_sample_both_points_growth_is_read_between(
+    invocations: int, every: int
+) -> None:
+    with pytest.raises(ValueError, match="growth is read between"):
+        replace(TINY, memory_invocations=invocations, memory_every=every)
 
 
 def measure(local: DynamoDBLocal, *figures: str) -> dict[str, Any]:
@@ -74,6 +86,9 @@ def test_warm_get_list_page_and_memory(dynamodb_local: DynamoDBLocal, tmp_path: 
         assert points == list(range(0, TINY.memory_invocations + 1, TINY.memory_every))
         assert memory[process]["peak"] >= max(rss for _, rss in memory[process]["resident"])
         assert memory[process]["growth_from"] == TINY.memory_invocations // 5
+        resident = dict(memory[process]["resident"])
+        growth = resident[TINY.memory_invocations] - resident[TINY.memory_growth_from]
+        assert memory[process]["growth_bytes"] == growth
 
     assert_reported(results, tmp_path, "warm GET, median", "list page, 80 events", "memory")
 

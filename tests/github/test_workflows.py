@@ -172,6 +172,22 @@ def test_deploy_uses_oidc_previews_pull_requests_and_smoke_tests_after_up() -> N
     assert "inputs.stack" in deploy["environment"]["name"]
 
 
+def test_each_run_previews_its_stack_once() -> None:
+    # The preview job runs for pull requests and manual runs, the deploy job's own
+    # preview only for a push to main, whose preview job is skipped.
+    jobs = load(DEPLOY)["jobs"]
+    (deploy_preview,) = [
+        step
+        for step in jobs["deploy"]["steps"]
+        if "pulumi/actions@" in step.get("uses", "") and step["with"]["command"] == "preview"
+    ]
+
+    assert deploy_preview["if"] == "github.event_name == 'push'"
+    assert "github.event_name == 'workflow_dispatch'" in jobs["preview"]["if"]
+    assert "github.event_name == 'pull_request'" in jobs["preview"]["if"]
+    assert "push" not in jobs["preview"]["if"]
+
+
 def test_the_image_check_sends_an_event_the_app_answers() -> None:
     (step,) = [
         step for step in load(CI)["jobs"]["image"]["steps"] if "HEALTH_EVENT" in step.get("env", {})

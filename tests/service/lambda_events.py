@@ -221,7 +221,6 @@ class LambdaClient:
     def __init__(self, handler: Handler, shape: Shape) -> None:
         self.handler = handler
         self.shape = shape
-        self.contexts: list[LocalContext] = []
 
     def event(
         self,
@@ -261,9 +260,7 @@ class LambdaClient:
         )
 
     def send(self, event: dict[str, Any]) -> LambdaResponse:
-        context = LocalContext()
-        self.contexts.append(context)
-        return LambdaResponse(self.handler(event, context))
+        return LambdaResponse(self.handler(event, LocalContext()))
 
     def request(self, method: str, path: str, **options: Any) -> LambdaResponse:
         return self.send(self.event(method, path, **options))

@@ -52,7 +52,7 @@ from service.docs import (
 )
 from service.gateway import InProcessFunction, LocalGateway
 from service.handler import build_handler
-from service.local.dynamodb_local import DynamoDBLocal
+from service.local.dynamodb_local import LOCAL_CREDENTIALS, REPO_ROOT, DynamoDBLocal
 from tests.conftest import make_settings, store_event
 from tests.infra.test_api import docs_route
 from tests.servers import serve
@@ -77,7 +77,6 @@ CHROMIUM_ARGS = [
 ]
 STAGE = "/dev"
 PAGE_TIMEOUT_MS = 30_000
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -87,11 +86,8 @@ def _staged(app: FastAPI) -> Iterator[ASGIApp]:
     A path outside the stage gets API Gateway's own 403, so a page that forgets the prefix
     fails the test.
     """
-    function = InProcessFunction(build_handler(app))
-    try:
+    with InProcessFunction(build_handler(app)) as function:
         yield LocalGateway(function, stage=STAGE.strip("/"))
-    finally:
-        function.close()
 
 
 @dataclass
@@ -362,6 +358,9 @@ def test_assets_are_served_by_the_service(client: TestClient, path: str, media_t
 
 def test_the_assets_folder_serves_nothing_else(client: TestClient) -> None:
     assert client.get("/docs/assets/../core.py").status_code == 404
+    # httpx removes the literal `..` above before sending (the request is for /docs/core.py);
+    # encoded dots reach the assets folder as `../core.py`, the package's own source.
+    assert client.get("/docs/assets/%2e%2e/core.py").status_code == 404
     assert client.get("/docs/assets/missing.js").status_code == 404
 
 
@@ -392,7 +391,7 @@ print("ok")
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"},
+        env={**os.environ, **LOCAL_CREDENTIALS},
     )
 
     assert result.returncode == 0, result.stderr

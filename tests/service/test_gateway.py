@@ -6,8 +6,8 @@ import base64
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,13 @@ from service.gateway import (
     parse_arguments,
 )
 from service.handler import build_handler
-from service.local.dynamodb_local import DynamoDBLocal, free_port
+from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
+from service.local.server_process import _wait_until_serving as wait_until_serving
 from tests.conftest import new_event, service_environment
 from tests.servers import serve
 from tests.service.lambda_events import rest_api_event
 
 PROBLEM = "application/problem+json"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Recorder:
@@ -51,9 +51,8 @@ class Recorder:
 
 @pytest.fixture
 def recorder(app: FastAPI) -> Iterator[Recorder]:
-    function = InProcessFunction(build_handler(app))
-    yield Recorder(function)
-    function.close()
+    with InProcessFunction(build_handler(app)) as function:
+        yield Recorder(function)
 
 
 @pytest.fixture
@@ -159,13 +158,12 @@ def _binary_app() -> FastAPI:
 
 
 def test_binary_responses_and_repeated_headers_come_back_intact() -> None:
-    function = InProcessFunction(build_handler(_binary_app()))
     payload = bytes(range(255, -1, -1))
-    try:
-        with serve(LocalGateway(function)) as url:
-            response = httpx.post(f"{url}/echo", content=payload)
-    finally:
-        function.close()
+    with (
+        InProcessFunction(build_handler(_binary_app())) as function,
+        serve(LocalGateway(function)) as url,
+    ):
+        response = httpx.post(f"{url}/echo", content=payload)
     assert response.status_code == 200
     assert response.content == payload
     assert response.headers["content-length"] == str(len(payload))
@@ -174,13 +172,9 @@ def test_binary_responses_and_repeated_headers_come_back_intact() -> None:
 
 
 def test_without_a_stage_the_api_is_served_at_the_root(app: FastAPI) -> None:
-    function = InProcessFunction(build_handler(app))
-    try:
-        with serve(LocalGateway(function)) as url:
-            created = httpx.post(f"{url}/events", json=new_event(eventId="rooted"))
-            docs = httpx.get(f"{url}/docs")
-    finally:
-        function.close()
+    with InProcessFunction(build_handler(app)) as function, serve(LocalGateway(function)) as url:
+        created = httpx.post(f"{url}/events", json=new_event(eventId="rooted"))
+        docs = httpx.get(f"{url}/docs")
     assert created.headers["location"] == "/events/rooted"
     assert 'data-openapi-url="/openapi.json"' in docs.text
 
@@ -189,44 +183,41 @@ def test_a_failing_function_is_a_502_as_on_api_gateway() -> None:
     def broken(event: LambdaEvent, context: LocalContext) -> Any:
         raise RuntimeError("boom")
 
-    function = InProcessFunction(broken)
-    try:
-        with serve(LocalGateway(function)) as url:
-            response = httpx.get(f"{url}/health")
-    finally:
-        function.close()
+    with InProcessFunction(broken) as function, serve(LocalGateway(function)) as url:
+        response = httpx.get(f"{url}/health")
     assert (response.status_code, response.json()) == (502, {"message": "Internal server error"})
 
 
-def _invoke_endpoint(handler: Any) -> Any:
-    """Lambda's Invoke API as the Runtime Interface Emulator serves it (tests only)."""
+@contextmanager
+def _behind_invoke_api(handler: Any) -> Iterator[RemoteFunction]:
+    """`handler` behind Lambda's Invoke API as the Runtime Interface Emulator serves it
+    (tests only), and the RemoteFunction that calls it there."""
     from starlette.applications import Starlette
     from starlette.routing import Route
 
-    function = InProcessFunction(handler)
+    with InProcessFunction(handler) as function:
 
-    async def invoke(request: Request) -> Response:
-        event = json.loads(await request.body())
-        try:
-            return JSONResponse(await function(event))
-        except FunctionError as error:
-            # The emulator answers 200 with an error document when the handler raises.
-            cause = error.__cause__
-            return JSONResponse({"errorMessage": str(cause), "errorType": type(cause).__name__})
+        async def invoke(request: Request) -> Response:
+            event = json.loads(await request.body())
+            try:
+                return JSONResponse(await function(event))
+            except FunctionError as error:
+                # The emulator answers 200 with an error document when the handler raises.
+                cause = error.__cause__
+                return JSONResponse({"errorMessage": str(cause), "errorType": type(cause).__name__})
 
-    return Starlette(routes=[Route(RIE_INVOCATIONS_PATH, invoke, methods=["POST"])]), function
+        endpoint = Starlette(routes=[Route(RIE_INVOCATIONS_PATH, invoke, methods=["POST"])])
+        with serve(endpoint) as invoke_url:
+            yield RemoteFunction(invoke_url + RIE_INVOCATIONS_PATH)
 
 
 def test_with_a_function_url_events_go_to_the_invoke_endpoint(app: FastAPI) -> None:
-    endpoint, function = _invoke_endpoint(build_handler(app))
-    try:
-        with serve(endpoint) as invoke_url:
-            remote = RemoteFunction(invoke_url + RIE_INVOCATIONS_PATH)
-            with serve(LocalGateway(remote, stage="prod")) as url:
-                created = httpx.post(f"{url}/prod/events", json=new_event(eventId="remote"))
-                read = httpx.get(f"{url}/prod/events/remote")
-    finally:
-        function.close()
+    with (
+        _behind_invoke_api(build_handler(app)) as remote,
+        serve(LocalGateway(remote, stage="prod")) as url,
+    ):
+        created = httpx.post(f"{url}/prod/events", json=new_event(eventId="remote"))
+        read = httpx.get(f"{url}/prod/events/remote")
     assert (created.status_code, created.headers["location"]) == (201, "/prod/events/remote")
     assert read.json()["eventId"] == "remote"
 
@@ -235,14 +226,8 @@ def test_an_error_document_from_the_invoke_endpoint_is_a_502() -> None:
     def broken(event: LambdaEvent, context: LocalContext) -> Any:
         raise ValueError("bad")
 
-    endpoint, function = _invoke_endpoint(broken)
-    try:
-        with serve(endpoint) as invoke_url:
-            remote = RemoteFunction(invoke_url + RIE_INVOCATIONS_PATH)
-            with serve(LocalGateway(remote)) as url:
-                response = httpx.get(f"{url}/health")
-    finally:
-        function.close()
+    with _behind_invoke_api(broken) as remote, serve(LocalGateway(remote)) as url:
+        response = httpx.get(f"{url}/health")
     assert (response.status_code, response.json()) == (502, {"message": "Internal server error"})
 
 
@@ -261,32 +246,24 @@ def test_bad_arguments_are_usage_errors(arguments: list[str]) -> None:
 
 
 def test_the_command_serves_the_module_handler(
-    dynamodb_local: DynamoDBLocal, table_name: str
+    dynamodb_local: DynamoDBLocal, table_name: str, tmp_path: Path
 ) -> None:
     """`python -m service.gateway --stage dev`, as a user runs it, configured by environment."""
     port = free_port()
     environment = service_environment(dynamodb_local, table_name)
     command = [sys.executable, "-m", "service.gateway", "--port", str(port), "--stage", "dev"]
-    process = subprocess.Popen(  # our own interpreter and module
-        command, env=environment, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    url = f"http://127.0.0.1:{port}/dev"
+    log = tmp_path / "gateway.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # our own interpreter and module
+            command, env=environment, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
-        url = f"http://127.0.0.1:{port}/dev"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"{url}/health")
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"the gateway did not start:\n{output}") from None
-                time.sleep(0.1)
+        wait_until_serving(process, url, log)
+        health = httpx.get(f"{url}/health")
         created = httpx.post(f"{url}/events", json=new_event(eventId="from-cli"))
     finally:
         process.terminate()
         process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     assert (created.status_code, created.headers["location"]) == (201, "/dev/events/from-cli")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,13 @@ from service.store import EventStore, from_item, to_item
 from service.table import shard_of
 from service.tools.migrate_shards import MigrationState, main, migrate
 from service.tools.table_admin import TableAdmin
-from tests.conftest import make_settings, make_table, store_event, table_snapshot
+from tests.conftest import (
+    make_settings,
+    make_table,
+    settings_values,
+    store_event,
+    table_snapshot,
+)
 from tests.service.test_store import STATUSES, bulk_load, sort_key, walk
 
 Answers = list[tuple[list[dict[str, Any]], str | None]]
@@ -163,12 +170,11 @@ def test_the_command_resumes_where_it_stopped_and_a_rerun_moves_nothing(
     table_name: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    tmp_path: Any,
+    tmp_path: Path,
 ) -> None:
     # The command reads the service's own settings from the environment.
-    monkeypatch.setenv("EVENTS_TABLE_NAME", table_name)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    for name, value in settings_values(dynamodb_local, table_name).items():
+        monkeypatch.setenv(name, value)
     before = open_store(dynamodb_local, dynamodb, table_name, 4)
     bulk_load(before, dynamodb, 200)
     misplaced = len(

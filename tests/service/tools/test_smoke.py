@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.app import create_app
@@ -33,16 +33,6 @@ STEPS = (
 )
 
 
-def json_response(status: int, body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    payload = json.dumps(body).encode()
-    start = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"application/json")],
-    }
-    return start, {"type": "http.response.body", "body": payload}
-
-
 class HiddenFromListing:
     """Answers the first `times` listings with an empty page, as an index that has not
     caught up yet would; everything else goes to the real app."""
@@ -56,8 +46,8 @@ class HiddenFromListing:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/events":
             self.listings += 1
             if self.listings <= self.times:
-                for message in json_response(200, {"items": [], "nextCursor": None}):
-                    await send(message)
+                empty_page = JSONResponse({"items": [], "nextCursor": None})
+                await empty_page(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -71,8 +61,7 @@ class RequireApiKey:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (b"x-api-key", self.key) not in scope["headers"]:
-            for message in json_response(403, {"message": "Forbidden"}):
-                await send(message)
+            await JSONResponse({"message": "Forbidden"}, 403)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
