@@ -25,6 +25,7 @@ import yaml
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
+from infra.build_context import is_ignored, read_dockerignore
 from service.gateway import RIE_INVOCATIONS_PATH, parse_arguments
 from service.local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
 from service.settings import Settings, _variable_names
@@ -176,7 +177,7 @@ def test_cmd_names_an_importable_handler(dockerfile: Dockerfile) -> None:
 
 
 def test_every_copy_source_exists_in_the_build_context(dockerfile: Dockerfile) -> None:
-    patterns = dockerignore_patterns()
+    patterns = read_dockerignore(REPO_ROOT)
     names = [stage.name for stage in dockerfile.stages]
     copied = 0
     for number, stage in enumerate(dockerfile.stages):
@@ -195,7 +196,9 @@ def test_every_copy_source_exists_in_the_build_context(dockerfile: Dockerfile) -
                 copied += 1
                 path = REPO_ROOT / source
                 assert path.exists(), f"COPY {source}: not in the repository"
-                assert not ignored(source.rstrip("/"), patterns), f"COPY {source}: .dockerignored"
+                assert not is_ignored(patterns, source.rstrip("/")), (
+                    f"COPY {source}: .dockerignored"
+                )
     assert copied >= 4
 
 
@@ -228,44 +231,8 @@ def test_uv_is_the_release_the_makefile_pins(dockerfile: Dockerfile) -> None:
     assert dockerfile.stage("uv").base == f"ghcr.io/astral-sh/uv:{pinned.group(1)}"
 
 
-# .dockerignore
-
-
-def dockerignore_patterns() -> list[str]:
-    lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    """Docker's .dockerignore syntax: `*` within a path segment, `**` across segments."""
-    parts = []
-    for token in re.split(r"(\*\*/|\*\*|\*|\?|\[[^]]*\])", pattern):
-        if token == "**/":
-            parts.append("(?:.*/)?")
-        elif token == "**":
-            parts.append(".*")
-        elif token == "*":
-            parts.append("[^/]*")
-        elif token == "?":
-            parts.append("[^/]")
-        elif token.startswith("["):
-            parts.append(token)
-        else:
-            parts.append(re.escape(token))
-    return re.compile("".join(parts) + r"\Z")
-
-
-def ignored(path: str, patterns: list[str]) -> bool:
-    """Whether Docker leaves `path` out of the context: the last matching pattern decides,
-    and a pattern that matches a folder matches everything in it."""
-    prefixes = ["/".join(path.split("/")[: end + 1]) for end in range(path.count("/") + 1)]
-    result = False
-    for pattern in patterns:
-        negated = pattern.startswith("!")
-        regex = _pattern_regex(pattern.removeprefix("!").strip("/"))
-        if any(regex.match(prefix) for prefix in prefixes):
-            result = not negated
-    return result
+# .dockerignore: read as infra/build_context.py reads it for the image tag, so the tag's
+# digest and these checks cannot disagree on what the build context holds.
 
 
 @pytest.mark.parametrize(
@@ -289,7 +256,7 @@ def ignored(path: str, patterns: list[str]) -> bool:
     ],
 )
 def test_dockerignore_keeps_out_tests_infra_caches_and_environments(path: str) -> None:
-    assert ignored(path, dockerignore_patterns())
+    assert is_ignored(read_dockerignore(REPO_ROOT), path)
 
 
 def test_dockerignore_lets_in_the_service_and_the_lock() -> None:
@@ -301,8 +268,8 @@ def test_dockerignore_lets_in_the_service_and_the_lock() -> None:
         check=True,
     ).stdout.split()
     assert "service/handler.py" in tracked
-    patterns = dockerignore_patterns()
-    assert [path for path in tracked if ignored(path, patterns)] == []
+    patterns = read_dockerignore(REPO_ROOT)
+    assert [path for path in tracked if is_ignored(patterns, path)] == []
 
 
 # The dependency set
