@@ -29,7 +29,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
     def __init__(self, **values: Any) -> None:
-        variables = {name: os.environ[name] for name in _variable_names() if name in os.environ}
+        variables = {name: os.environ[name] for name in variable_names() if name in os.environ}
         super().__init__(**{**variables, **values})
 
     table_name: str = Field(default="Events", validation_alias="EVENTS_TABLE_NAME")
@@ -115,7 +115,7 @@ class Settings(BaseModel):
 
 
 @cache
-def _variable_names() -> frozenset[str]:
+def variable_names() -> frozenset[str]:
     """The environment variables the fields read: each alias, or each of its choices."""
     names: set[str] = set()
     for field in Settings.model_fields.values():

@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 from infra.build_context import is_ignored, read_dockerignore
 from service.gateway import RIE_INVOCATIONS_PATH, parse_arguments
 from service.local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
-from service.settings import Settings, _variable_names
+from service.settings import Settings, variable_names
 from service.table import create_table_request
 
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
@@ -438,7 +438,7 @@ def test_compose_runs_dynamodb_local_the_function_and_the_gateway(
 
 
 def test_compose_environment_names_settings_the_service_reads(compose: dict[str, Any]) -> None:
-    known = _variable_names() | {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    known = variable_names() | {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     lambda_variables = {"AWS_LAMBDA_FUNCTION_TIMEOUT", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"}
     for name in ("create-table", "function"):
         environment = compose["services"][name]["environment"]

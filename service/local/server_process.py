@@ -51,7 +51,7 @@ def uvicorn_process(variables: Mapping[str, str], log: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_serving(process, url, log)
+        wait_until_serving(process, url, log)
         yield url
     finally:
         process.terminate()
@@ -62,7 +62,7 @@ def uvicorn_process(variables: Mapping[str, str], log: Path) -> Iterator[str]:
             process.wait()
 
 
-def _wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+def wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

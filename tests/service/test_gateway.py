@@ -29,7 +29,7 @@ from service.gateway import (
 )
 from service.handler import build_handler
 from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
-from service.local.server_process import _wait_until_serving as wait_until_serving
+from service.local.server_process import wait_until_serving
 from tests.conftest import new_event, service_environment
 from tests.servers import serve
 from tests.service.lambda_events import rest_api_event
