@@ -3,7 +3,8 @@
 Each figure measures in its own process: the service's JSON log lines go to /dev/null as
 they would go to CloudWatch (still written, so still paid for), no figure inherits another's
 memory or warm caches, and a cold start is a process that really is new. This module is
-imported by those processes, so it holds only the standard library.
+imported by those processes, so it holds only the standard library (Lambda's context
+object is service.local.lambda_context's, standard library too).
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mangum.types import LambdaCognitoIdentity, LambdaMobileClientContext
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Lambda request templates carry this where each request's eventId goes.
@@ -26,25 +24,6 @@ EVENT_ID = "__EVENT_ID__"
 
 class BenchError(RuntimeError):
     """A measurement could not be made; the message says which and why."""
-
-
-class LambdaContext:
-    """Lambda's context object, as the runtime hands it to the handler."""
-
-    function_name = "events-api"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:events-api"
-    memory_limit_in_mb = 512
-    log_group_name = "/aws/lambda/events-api"
-    log_stream_name = "bench"
-    identity: LambdaCognitoIdentity | None = None
-    client_context: LambdaMobileClientContext | None = None
-
-    def __init__(self, aws_request_id: str) -> None:
-        self.aws_request_id = aws_request_id
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def lambda_event(template: str, event_id: str) -> dict[str, Any]:

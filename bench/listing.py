@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.child import LambdaContext, child_main, floor_page_request, lambda_event
+from bench.child import child_main, floor_page_request, lambda_event
 from bench.stats import in_turns, milliseconds
 from service.local.capacity import CapacityMeter
+from service.local.lambda_context import LocalContext
 
 BLOCK = 10
 CAPACITY_PAGES = 5
@@ -37,7 +38,7 @@ def _per_page(client: Any, page: Callable[[], object]) -> dict[str, float]:
 
 
 def _handler_page(handler: Any, event: dict[str, Any]) -> Callable[[], object]:
-    context = LambdaContext("list-page")
+    context = LocalContext(aws_request_id="list-page", log_stream_name="bench")
 
     def page() -> object:
         response = handler(event, context)

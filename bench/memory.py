@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from bench.child import LambdaContext, child_main, floor_page_request, lambda_event
+from bench.child import child_main, floor_page_request, lambda_event
+from service.local.lambda_context import LocalContext
 
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
@@ -36,7 +37,7 @@ def _service_requests(config: dict[str, Any]) -> Callable[[str, str], None]:
     from service.handler import handler
 
     templates = config["templates"]
-    context = LambdaContext("memory")
+    context = LocalContext(aws_request_id="memory", log_stream_name="bench")
 
     def send(kind: str, event_id: str) -> None:
         response = handler(lambda_event(templates[kind], event_id), context)

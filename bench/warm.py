@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.child import LambdaContext, child_main, lambda_event
+from bench.child import child_main, lambda_event
 from bench.stats import in_turns, milliseconds
+from service.local.lambda_context import LocalContext
 
 BLOCK = 50
 
@@ -23,7 +24,7 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
 
     floor = boto3.client("dynamodb")
     table, ids = config["table_name"], config["event_ids"]
-    context = LambdaContext("warm-get")
+    context = LocalContext(aws_request_id="warm-get", log_stream_name="bench")
 
     def service_call(number: int) -> float:
         event = lambda_event(config["template"], ids[number % len(ids)])

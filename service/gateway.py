@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,6 +36,8 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
+
+from service.local.lambda_context import LocalContext
 
 RIE_INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 PROXY_RESOURCE = "/{proxy+}"
@@ -59,25 +60,6 @@ class FunctionError(Exception):
         super().__init__(detail)
         self.status = status
         self.message = message
-
-
-@dataclass
-class LocalContext:
-    """The attributes of Lambda's context object, for calling the handler in-process."""
-
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_name: str = "events-api"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:events-api"
-    memory_limit_in_mb: int = 512
-    log_group_name: str = "/aws/lambda/events-api"
-    log_stream_name: str = "local"
-    identity: None = None
-    client_context: None = None
-    deadline: float = field(default_factory=lambda: time.monotonic() + 30)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 def rest_api_event(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from service.gateway import LocalContext
+from service.local.lambda_context import LocalContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Query = list[tuple[str, str]]

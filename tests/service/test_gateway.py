@@ -22,13 +22,13 @@ from service.gateway import (
     FunctionError,
     InProcessFunction,
     LambdaEvent,
-    LocalContext,
     LocalGateway,
     RemoteFunction,
     parse_arguments,
 )
 from service.handler import build_handler
 from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
+from service.local.lambda_context import LocalContext
 from service.local.server_process import wait_until_serving
 from tests.conftest import new_event, service_environment
 from tests.servers import serve

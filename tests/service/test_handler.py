@@ -225,7 +225,7 @@ def run_module_handler(
     """Invoke `service.handler.handler` in a new process; its results, and its stdout lines."""
     script = (
         "import json, sys\n"
-        "from service.gateway import LocalContext\n"
+        "from service.local.lambda_context import LocalContext\n"
         "from service.handler import handler\n"
         "for number, event in enumerate(json.load(sys.stdin)):\n"
         "    context = LocalContext(aws_request_id=f'lambda-request-{number}')\n"
