@@ -21,7 +21,7 @@ STARTUP_SECONDS = 60.0
 
 
 class ServerStartError(RuntimeError):
-    """uvicorn exited or did not answer /health in time; the message ends with its output."""
+    """The server exited or did not answer /health in time; the message ends with its output."""
 
 
 @contextlib.contextmanager
@@ -66,7 +66,7 @@ def wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) ->
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerStartError(f"uvicorn exited at start-up:\n{log.read_text()[-3000:]}")
+            raise ServerStartError(f"The server exited at start-up:\n{log.read_text()[-3000:]}")
         with (
             contextlib.suppress(OSError),
             urllib.request.urlopen(f"{url}/health", timeout=1) as response,  # noqa: S310
@@ -74,4 +74,4 @@ def wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) ->
             if response.status == 200:
                 return
         time.sleep(0.1)
-    raise ServerStartError(f"uvicorn did not serve {url} within {STARTUP_SECONDS:.0f} s")
+    raise ServerStartError(f"The server did not serve {url} within {STARTUP_SECONDS:.0f} s")
