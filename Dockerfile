@@ -31,15 +31,15 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     && uv export --frozen --no-default-groups --no-emit-project --output-file requirements.txt \
     && uv pip install --require-hashes --requirement requirements.txt --target task \
       --python-platform "$platform" --python-version 3.13 --only-binary :all:
+# The service package is exactly the code the function runs: local tooling (local/) and
+# operator commands (tools/) live beside it (tests/infra/test_iam.py reads this COPY: the
+# function's policy covers the DynamoDB calls of what it copies).
 COPY service/ task/service/
-# Local tooling and operator commands never run in the function (tests/infra/test_iam.py
-# reads this line: the function's policy covers the DynamoDB calls of what stays).
 # The task root is read-only in Lambda, so Python could never cache bytecode there: compile
 # it now, once, to spare every cold start. The image never changes, so no source checks.
-RUN rm -rf task/service/local task/service/gateway.py task/service/tools \
-    && python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash task
+RUN python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash task
 
-# Local tools for compose.yaml: the gateway (`python -m service.gateway`) and the one-shot
+# Local tools for compose.yaml: the gateway (`python -m local.gateway`) and the one-shot
 # table creation. Runs on the host's own platform; never deployed.
 FROM python:3.13-slim AS local-tools
 COPY --from=uv /uv /usr/local/bin/uv
@@ -50,7 +50,8 @@ COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-default-groups --group gateway
 COPY service/ service/
-CMD ["python", "-m", "service.gateway", "--host", "0.0.0.0"]
+COPY local/ local/
+CMD ["python", "-m", "local.gateway", "--host", "0.0.0.0"]
 
 # The function: AWS's Lambda Python 3.13 base image, the service package and its
 # dependencies in the task root, the handler as the command.

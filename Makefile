@@ -32,16 +32,16 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 install: $(VENV)/.synced ## create .venv from the lock file
 
 dynamodb-local: install ## fetch and verify the DynamoDB Local jar (not needed with Docker)
-	$(BIN)/python -m service.local.dynamodb_local fetch
+	$(BIN)/python -m local.dynamodb_local fetch
 
 run: install ## serve the API on http://127.0.0.1:8000 with an in-memory DynamoDB Local
-	$(BIN)/python -m service.local.serve
+	$(BIN)/python -m local.serve
 
 run-persist: install ## same, keeping the data under .data/
-	$(BIN)/python -m service.local.serve --persist
+	$(BIN)/python -m local.serve --persist
 
 gateway: install ## the API behind a local API Gateway on http://127.0.0.1:3000/dev, handler in-process
-	$(BIN)/python -m service.gateway --stage dev --dynamodb-local
+	$(BIN)/python -m local.gateway --stage dev --dynamodb-local
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
@@ -66,17 +66,17 @@ test-slow: install ## the slow suites: fuzzing, load, audit
 audit: install ## known vulnerabilities in the locked dependencies (pip-audit over uv.lock)
 	$(UV) export --frozen --all-groups --no-emit-project --no-hashes --quiet \
 		--output-file $(TOOLS)/requirements-audit.txt
-	$(BIN)/python -m tests.reliability.audit_lock $(TOOLS)/requirements-audit.txt
+	$(BIN)/python -m tools.audit_lock $(TOOLS)/requirements-audit.txt
 
 COUNT ?= 200
 
 .PHONY: seed openapi
 
 seed: install ## load COUNT (200) sample events into the configured table, or `make run`'s
-	$(BIN)/python -m service.tools.seed --count $(COUNT)
+	$(BIN)/python -m tools.seed --count $(COUNT)
 
 openapi: install ## regenerate docs/openapi.json, the published API document
-	$(BIN)/python -m service.tools.openapi
+	$(BIN)/python -m tools.openapi
 
 .PHONY: bench bench-quick
 bench: install ## every figure against its floor (< 10 min): bench/results/latest.json, .png

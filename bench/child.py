@@ -4,7 +4,7 @@ Each figure measures in its own process: the service's JSON log lines go to /dev
 they would go to CloudWatch (still written, so still paid for), no figure inherits another's
 memory or warm caches, and a cold start is a process that really is new. This module is
 imported by those processes, so it holds only the standard library (Lambda's context
-object is service.local.lambda_context's, standard library too).
+object is local.lambda_context's, standard library too).
 """
 
 from __future__ import annotations

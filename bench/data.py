@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from service.store import to_item
-from service.tools.table_admin import TableAdmin
+from tools.table_admin import TableAdmin
 
 # Each thread writes chunks of this many items, in BatchWriteItem calls of 25.
 CHUNK = 500

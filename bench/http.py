@@ -21,7 +21,7 @@ from typing import Any
 from bench.child import EVENT_ID, BenchError
 from bench.data import LISTED_STATUS
 from bench.workload import MIX, NEW_EVENT, PAGE_SIZE, UPDATE
-from service.local.server_process import uvicorn_process
+from local.server_process import uvicorn_process
 
 WRK_THREADS = 2
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from bench.child import child_main, floor_page_request, lambda_event
 from bench.stats import in_turns, milliseconds
-from service.local.capacity import CapacityMeter
-from service.local.lambda_context import LocalContext
+from local.capacity import CapacityMeter
+from local.lambda_context import LocalContext
 
 BLOCK = 10
 CAPACITY_PAGES = 5

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.child import child_main, floor_page_request, lambda_event
-from service.local.lambda_context import LocalContext
+from local.lambda_context import LocalContext
 
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 

@@ -27,7 +27,7 @@ from bench.plot import draw
 from bench.report import table
 from bench.stats import compared, summary
 from bench.workload import MIX, PAGE_SIZE, templates
-from service.local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, ensure_table
+from local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, ensure_table
 from service.store import to_item
 from service.table import DEFAULT_STATUS_SHARDS, status_shard_key
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.data import load_events
+from local.capacity import CapacityMeter
+from local.dynamodb_local import DynamoDBLocal, ensure_table
 from service.cursor import CursorCodec
-from service.local.capacity import CapacityMeter
-from service.local.dynamodb_local import DynamoDBLocal, ensure_table
 from service.store import EventStore
 from service.table import shard_of
-from service.tools.table_admin import TableAdmin
+from tools.table_admin import TableAdmin
 
 STATUSES = ("active", "cancelled", "completed")
 PAGE = 50

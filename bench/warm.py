@@ -12,7 +12,7 @@ from typing import Any
 
 from bench.child import child_main, lambda_event
 from bench.stats import in_turns, milliseconds
-from service.local.lambda_context import LocalContext
+from local.lambda_context import LocalContext
 
 BLOCK = 50
 

@@ -11,7 +11,7 @@ import json
 
 from bench.child import EVENT_ID
 from bench.data import LISTED_STATUS
-from tests.service.lambda_events import rest_api_event
+from local.lambda_events import rest_api_event
 
 STAGE = "dev"
 PAGE_SIZE = 50

@@ -32,6 +32,9 @@ Data flows one way, and each step lives in one module:
 | `service.api` | the thin HTTP routes and their shared dependencies |
 | `service.app` | `create_app()`: middleware, routers, error handlers, docs pages |
 | `service.docs` | `/docs` and `/redoc`, served with no CDN and under any stage prefix |
-| `service.local` | DynamoDB Local and the development server (not in the Lambda image) |
-| `service.tools` | operator commands and their DynamoDB calls, `TableAdmin` (not in the image) |
+
+This package is exactly what the Lambda image runs. Local tooling (the top-level `local`
+package: DynamoDB Local, the development server, the API Gateway stand-in) and operator
+commands (`tools`: seed, smoke, migrate_shards, `TableAdmin`) live beside it and import
+it, never the reverse.
 """

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
 from service.app import create_app
-from service.local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
 from service.models import EventCreate
 from service.settings import Settings
 from service.store import EventStore

@@ -7,6 +7,7 @@ the commands compose.yaml starts, and the handler its CMD names.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import os
@@ -26,8 +27,8 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from infra.build_context import is_ignored, read_dockerignore
-from service.gateway import RIE_INVOCATIONS_PATH, parse_arguments
-from service.local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
+from local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
+from local.gateway import RIE_INVOCATIONS_PATH, parse_arguments
 from service.settings import Settings, variable_names
 from service.table import create_table_request
 
@@ -172,7 +173,7 @@ def test_cmd_names_an_importable_handler(dockerfile: Dockerfile) -> None:
     assert type(handler).__name__ == "Mangum"
     assert callable(handler)
     tools_cmd = json.loads(dockerfile.stage("local-tools").all("CMD")[0].arguments)
-    assert tools_cmd[:3] == ["python", "-m", "service.gateway"]
+    assert tools_cmd[:3] == ["python", "-m", "local.gateway"]
     parse_arguments(tools_cmd[3:])
 
 
@@ -202,26 +203,40 @@ def test_every_copy_source_exists_in_the_build_context(dockerfile: Dockerfile) -
     assert copied >= 4
 
 
-def removed_from_task_root(dockerfile: Dockerfile) -> list[str]:
-    """The paths the build stage deletes from the task root before compiling it."""
-    script = run_script(dockerfile, "build", "compileall")
-    (remove,) = [command for command in shell_commands(script) if command[:2] == ["rm", "-rf"]]
-    return remove[2:]
+def copied_into_the_task_root(dockerfile: Dockerfile) -> list[Path]:
+    """The repository folders the build stage copies into the function's task root."""
+    copies = [item.arguments.split() for item in dockerfile.stage("build").all("COPY")]
+    return [
+        REPO_ROOT / words[0]
+        for words in copies
+        if not words[0].startswith("--") and words[-1].startswith("task/")
+    ]
 
 
-def left_out_of_the_image() -> list[Path]:
-    """The repository's files and folders that the function's image does not hold."""
+def deployed_sources() -> list[Path]:
+    """Every Python file the function's image holds of this repository."""
     dockerfile = parse_dockerfile((REPO_ROOT / "Dockerfile").read_text())
-    return [REPO_ROOT / path.removeprefix("task/") for path in removed_from_task_root(dockerfile)]
+    return sorted(
+        path for folder in copied_into_the_task_root(dockerfile) for path in folder.rglob("*.py")
+    )
 
 
-def test_dev_tooling_is_removed_from_the_task_root(dockerfile: Dockerfile) -> None:
-    removed = removed_from_task_root(dockerfile)
-    for path in removed:
-        assert path.startswith("task/service/")
-        assert (REPO_ROOT / path.removeprefix("task/")).exists(), path
-    expected = {"task/service/local", "task/service/gateway.py", "task/service/tools"}
-    assert expected <= set(removed)
+def test_the_task_root_holds_the_service_package_whole(dockerfile: Dockerfile) -> None:
+    # service/ is exactly what runs in Lambda: copied whole, nothing deleted afterwards,
+    # and the local and operator tooling lives beside it, never imported by it.
+    assert copied_into_the_task_root(dockerfile) == [REPO_ROOT / "service"]
+    for run in dockerfile.stage("build").all("RUN"):
+        for command in shell_commands(re.sub(r"^(--mount=\S+\s+)+", "", run.arguments)):
+            assert command[0] not in {"rm", "find", "mv"}, f"the build edits the task root: {command}"
+    for path in (REPO_ROOT / "service").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module.split(".")[0] not in {"local", "tools", "tests", "bench"}, (
+                    f"{path}: imports {node.module}"
+                )
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert alias.name.split(".")[0] not in {"local", "tools", "tests", "bench"}
 
 
 def test_uv_is_the_release_the_makefile_pins(dockerfile: Dockerfile) -> None:
@@ -431,7 +446,7 @@ def test_compose_runs_dynamodb_local_the_function_and_the_gateway(
     gateway = services["gateway"]
     assert gateway["ports"] == ["3000:3000"]
     command = gateway["command"]
-    assert command[:3] == ["python", "-m", "service.gateway"]
+    assert command[:3] == ["python", "-m", "local.gateway"]
     arguments = parse_arguments(command[3:])
     assert (arguments.host, arguments.port) == ("0.0.0.0", 3000)
     assert arguments.function_url == f"http://function:8080{RIE_INVOCATIONS_PATH}"
@@ -492,7 +507,7 @@ def test_table_creation_gives_up_when_nothing_answers() -> None:
         "EVENTS_DYNAMODB_MAX_ATTEMPTS": "1",
     }
     completed = subprocess.run(
-        [sys.executable, "-m", "service.local.dynamodb_local", "create-table", "--wait", "0"],
+        [sys.executable, "-m", "local.dynamodb_local", "create-table", "--wait", "0"],
         env=environment,
         cwd=REPO_ROOT,
         capture_output=True,

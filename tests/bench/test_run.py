@@ -17,7 +17,7 @@ import pytest
 from bench.plot import draw
 from bench.report import table
 from bench.run import Profile, run
-from service.local.dynamodb_local import DynamoDBLocal
+from local.dynamodb_local import DynamoDBLocal
 from service.table import DEFAULT_STATUS_SHARDS
 
 TINY = Profile(

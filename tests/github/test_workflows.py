@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from local.dynamodb_local import REPO_ROOT
 from service.app import create_app
 from service.handler import build_handler
-from service.local.dynamodb_local import REPO_ROOT
 from service.settings import Settings
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
@@ -165,7 +165,7 @@ def test_deploy_uses_oidc_previews_pull_requests_and_smoke_tests_after_up() -> N
     ]
     assert commands == ["preview", "up"]
     names = [step.get("id") or step.get("name", "") for step in deploy["steps"]]
-    smoke = next(step for step in deploy["steps"] if "service.tools.smoke" in step.get("run", ""))
+    smoke = next(step for step in deploy["steps"] if "tools.smoke" in step.get("run", ""))
     assert deploy["steps"].index(smoke) > names.index("up")
     assert smoke["env"]["EVENTS_API_KEY"] == "${{ steps.up.outputs.apiKey }}"
     assert set(workflow["on"]["workflow_dispatch"]["inputs"]["stack"]["options"]) == {"dev", "prod"}

@@ -12,22 +12,10 @@ import botocore.session
 
 from infra.function import XRAY_ACTIONS
 from tests.infra.conftest import REPO_ROOT, Deployment, deploy
-from tests.test_image import left_out_of_the_image
+from tests.test_image import deployed_sources
 
-SERVICE = REPO_ROOT / "service"
-# What the Dockerfile deletes from the task root (local tooling, operator commands) never
-# runs in AWS: read from its `rm` line, so the two cannot drift apart.
-NOT_DEPLOYED = left_out_of_the_image()
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 OPERATOR_ACTIONS = {"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
-
-
-def deployed_sources() -> list[Path]:
-    return [
-        path
-        for path in SERVICE.rglob("*.py")
-        if not any(path == gone or gone in path.parents for gone in NOT_DEPLOYED)
-    ]
 
 
 def dynamodb_actions_called(sources: Iterable[Path] | None = None) -> set[str]:
@@ -90,8 +78,8 @@ def test_operator_calls_are_left_out_only_because_their_code_is_not_deployed() -
     # The walk sees the operator module's batch and describe calls (the batch ones handed
     # on to a retry helper, not called in place); they drop out only with the code the
     # image lacks.
-    admin = SERVICE / "tools" / "table_admin.py"
-    assert SERVICE / "store" / "event_store.py" in deployed_sources()
+    admin = REPO_ROOT / "tools" / "table_admin.py"
+    assert REPO_ROOT / "service" / "store" / "event_store.py" in deployed_sources()
     assert admin not in deployed_sources()
     assert OPERATOR_ACTIONS.issubset(dynamodb_actions_called([admin]))
     assert OPERATOR_ACTIONS.isdisjoint(dynamodb_actions_called())

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from service.local.dynamodb_local import DynamoDBLocal
+from local.dynamodb_local import DynamoDBLocal
 from tests.conftest import make_table, settings_values
 from tests.reliability.live import LiveServer, live_server
 

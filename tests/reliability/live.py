@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.local.server_process import uvicorn_process
+from local.server_process import uvicorn_process
 
 
 @dataclass

@@ -196,7 +196,7 @@ def report(ledger: Ledger, result: Audit, seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from service.local.dynamodb_local import DynamoDBLocal, ensure_table
+    from local.dynamodb_local import DynamoDBLocal, ensure_table
     from tests.reliability.live import live_server
 
     parser = argparse.ArgumentParser(

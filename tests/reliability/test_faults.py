@@ -24,8 +24,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from fastapi.testclient import TestClient
 
+from local.dynamodb_local import DynamoDBLocal, ensure_table
 from service.app import create_app
-from service.local.dynamodb_local import DynamoDBLocal, ensure_table
 from service.settings import Settings
 from service.store import create_dynamodb_client
 from service.table import shard_of

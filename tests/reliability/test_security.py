@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
+from local.dynamodb_local import DynamoDBLocal
 from service.app import create_app
-from service.local.dynamodb_local import DynamoDBLocal
 from service.middleware import MAX_BODY_BYTES
 from tests.conftest import make_settings, new_event, table_snapshot
 from tests.reliability.checks import leaks, missing_security_headers

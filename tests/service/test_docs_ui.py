@@ -42,6 +42,8 @@ from playwright.sync_api import (
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from local.dynamodb_local import LOCAL_CREDENTIALS, REPO_ROOT, DynamoDBLocal
+from local.gateway import InProcessFunction, LocalGateway
 from service.app import create_app
 from service.docs import (
     ASSETS_URL,
@@ -50,9 +52,7 @@ from service.docs import (
     REDOC_BUNDLE,
     REDOC_CDN_LOGO,
 )
-from service.gateway import InProcessFunction, LocalGateway
 from service.handler import build_handler
-from service.local.dynamodb_local import LOCAL_CREDENTIALS, REPO_ROOT, DynamoDBLocal
 from tests.conftest import make_settings, store_event
 from tests.infra.test_api import docs_route
 from tests.servers import serve

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
+from local.lambda_events import SHAPES, LambdaClient, LambdaResponse, Shape, rest_api_event
 from service.handler import build_handler
-from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from tests.conftest import make_settings, new_event, service_environment, table_snapshot
-from tests.service.lambda_events import SHAPES, LambdaClient, LambdaResponse, Shape, rest_api_event
 
 PROBLEM = "application/problem+json"
 
@@ -225,7 +225,7 @@ def run_module_handler(
     """Invoke `service.handler.handler` in a new process; its results, and its stdout lines."""
     script = (
         "import json, sys\n"
-        "from service.local.lambda_context import LocalContext\n"
+        "from local.lambda_context import LocalContext\n"
         "from service.handler import handler\n"
         "for number, event in enumerate(json.load(sys.stdin)):\n"
         "    context = LocalContext(aws_request_id=f'lambda-request-{number}')\n"

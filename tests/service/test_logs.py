@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from service.local.dynamodb_local import DynamoDBLocal
+from local.dynamodb_local import DynamoDBLocal
+from local.lambda_events import rest_api_event
 from tests.conftest import new_event
-from tests.service.lambda_events import rest_api_event
 from tests.service.test_handler import run_module_handler
 
 ACCESS_FIELDS = {

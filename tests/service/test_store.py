@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
+from local.capacity import CapacityMeter
 from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, StoreUnavailable, VersionMismatch
-from service.local.capacity import CapacityMeter
 from service.models import EventCreate
 from service.store import EventRecord, EventStore, to_item
 from service.table import DATE_KEY_ATTRIBUTE, STATUS_INDEX, date_key, status_shard_key
-from service.tools.table_admin import TableAdmin
 from tests.conftest import make_table, new_event, store_event
+from tools.table_admin import TableAdmin
 
 STATUSES = ("active", "cancelled", "completed")
 

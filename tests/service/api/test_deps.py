@@ -15,10 +15,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from local.lambda_events import SHAPES, LambdaClient
 from service.handler import build_handler
 from service.store import EventStore
 from tests.conftest import new_event
-from tests.service.lambda_events import SHAPES, LambdaClient
 
 
 def _on_event_loop_thread() -> bool:

@@ -11,9 +11,9 @@ from service.cursor import CursorCodec
 from service.errors import StoreUnavailable
 from service.models import EventCreate
 from service.store import EventStore
-from service.tools import table_admin
-from service.tools.table_admin import TableAdmin
 from tests.conftest import new_event
+from tools import table_admin
+from tools.table_admin import TableAdmin
 
 STORED_AT = "2026-01-01T00:00:00.000Z"
 

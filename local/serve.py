@@ -2,7 +2,7 @@
 
 Ctrl-C stops the server and then DynamoDB Local, leaving nothing running.
 
-    python -m service.local.serve [--persist] [--port 8000]
+    python -m local.serve [--persist] [--port 8000]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocalError, serving_database
+from local.dynamodb_local import REPO_ROOT, DynamoDBLocalError, serving_database
 
 PERSIST_DIR = REPO_ROOT / ".data" / "dynamodb"
 # Where the running server leaves its DynamoDB Local endpoint, so `make seed` finds it.

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import testcontainers.core.container
 
-from service.local import dynamodb_local
-from service.local.dynamodb_local import (
+from local import dynamodb_local
+from local.dynamodb_local import (
     DynamoDBLocal,
     DynamoDBLocalError,
     docker_available,

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal
-from service.local.serve import advertised_endpoint
+from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
+from local.serve import advertised_endpoint
 from service.models import Event
 from service.settings import Settings
 from service.store import EventStore
-from service.tools import seed
-from service.tools.seed import PLACES, REFERENCE_DAY, main, sample_events
 from tests.conftest import service_environment, table_snapshot
+from tools import seed
+from tools.seed import PLACES, REFERENCE_DAY, main, sample_events
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
 

@@ -1,7 +1,7 @@
 """TableAdmin: the operator's DynamoDB calls, kept apart from the deployed function's.
 
 Operator commands (`seed`, `migrate_shards`, the benchmarks and test loaders) run with the
-operator's credentials, never in the function: the Dockerfile leaves `service/tools` out
+operator's credentials, never in the function: the Dockerfile leaves `tools/` out
 of the image. So the function's least-privilege policy, which grants exactly the calls
 `service.store` makes, never grants BatchWriteItem, BatchGetItem or DescribeTable.
 Items are written and read with `service.store`'s own helpers (`to_item`, `from_item`,
@@ -123,7 +123,7 @@ class TableAdmin:
                     stored.add(item[PARTITION_KEY]["S"])
         return stored
 
-    # Resharding: service/tools/migrate_shards.py drives these to change the shard count.
+    # Resharding: tools/migrate_shards.py drives these to change the shard count.
 
     def find_misplaced(
         self, *, after: str | None, limit: int, segment: int = 0, segments: int = 1

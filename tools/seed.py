@@ -1,6 +1,6 @@
 """`make seed`: load realistic, deterministic sample events into the configured table.
 
-    python -m service.tools.seed [--count 200] [--seed 2026] [--table NAME] [--endpoint URL]
+    python -m tools.seed [--count 200] [--seed 2026] [--table NAME] [--endpoint URL]
 
 Event n of seed s is always the same event, with eventId `sample-<s>-<n>`: a larger
 count adds events and keeps the first ones. Writing is put-if-absent (see
@@ -19,13 +19,13 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from local.dynamodb_local import use_local_credentials
+from local.serve import ENDPOINT_FILE
 from service.errors import StoreUnavailable
-from service.local.dynamodb_local import use_local_credentials
-from service.local.serve import ENDPOINT_FILE
 from service.models import EventCreate, EventStatus
 from service.settings import Settings
 from service.store import EventRecord, rfc3339
-from service.tools.table_admin import TableAdmin
+from tools.table_admin import TableAdmin
 
 DEFAULT_COUNT = 200
 DEFAULT_SEED = 2026

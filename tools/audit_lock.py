@@ -1,6 +1,6 @@
 """Known vulnerabilities in the locked dependencies: pip-audit, and PyPI's advisories.
 
-    python -m tests.reliability.audit_lock requirements.txt   # `make audit` exports it
+    python -m tools.audit_lock requirements.txt   # `make audit` exports it
 
 pip-audit asks PyPI's per-release JSON API about each pinned package. Where that API does
 not answer (some mirrors and proxies serve only the per-project document), pip-audit
@@ -27,7 +27,7 @@ PYPI_PROJECT = "https://pypi.org/pypi/{name}/json"
 def pip_audit(requirements: Path) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as workdir:
         output = Path(workdir) / "audit.json"
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - our own pip-audit, fixed arguments
             [
                 str(Path(sys.executable).with_name("pip-audit")),
                 "--requirement",
@@ -50,7 +50,7 @@ def pip_audit(requirements: Path) -> list[dict[str, Any]]:
 
 def latest_release_advisories(name: str) -> tuple[str, list[dict[str, Any]]]:
     """PyPI's latest version of a project, and the advisories that affect it."""
-    with urllib.request.urlopen(PYPI_PROJECT.format(name=name), timeout=30) as response:
+    with urllib.request.urlopen(PYPI_PROJECT.format(name=name), timeout=30) as response:  # noqa: S310 - a fixed https URL
         document = json.load(response)
     return document["info"]["version"], document.get("vulnerabilities") or []
 

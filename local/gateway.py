@@ -1,11 +1,11 @@
-"""`python -m service.gateway`: a local API Gateway (REST API, Lambda proxy integration).
+"""`python -m local.gateway`: a local API Gateway (REST API, Lambda proxy integration).
 
 It listens on HTTP, turns each request into the REST API proxy event API Gateway would
 send, invokes the function with it, and turns the function's answer back into HTTP, as
 `sam local start-api` does for SAM users:
 
-    python -m service.gateway --function-url http://localhost:9000/2015-03-31/functions/function/invocations
-    python -m service.gateway --stage dev --dynamodb-local    # the handler in this process
+    python -m local.gateway --function-url http://localhost:9000/2015-03-31/functions/function/invocations
+    python -m local.gateway --stage dev --dynamodb-local    # the handler in this process
 
 With `--function-url` the function is whatever answers Lambda's Invoke API there: the
 Runtime Interface Emulator of a running Lambda container image. Without it, the gateway
@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from service.local.lambda_context import LocalContext
+from local.lambda_context import LocalContext
 
 RIE_INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 PROXY_RESOURCE = "/{proxy+}"
@@ -301,7 +301,7 @@ class RemoteFunction:
 
 @contextlib.contextmanager
 def _local_dynamodb() -> Iterator[None]:
-    from service.local.dynamodb_local import serving_database
+    from local.dynamodb_local import serving_database
 
     with serving_database() as (local, _):
         print(f"DynamoDB Local ({local.engine}) on {local.endpoint_url}")

@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from service.local.dynamodb_local import REPO_ROOT, free_port
+from local.dynamodb_local import REPO_ROOT, free_port
 
 STARTUP_SECONDS = 60.0
 

@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 
+from local.dynamodb_local import DynamoDBLocal
 from service.errors import EventNotFound, StoreUnavailable
-from service.local.dynamodb_local import DynamoDBLocal
 from service.store import EventStore, from_item, to_item
 from service.table import shard_of
-from service.tools.migrate_shards import MigrationState, main, migrate
-from service.tools.table_admin import TableAdmin
 from tests.conftest import (
     make_settings,
     make_table,
@@ -22,6 +20,8 @@ from tests.conftest import (
     table_snapshot,
 )
 from tests.service.test_store import STATUSES, bulk_load, sort_key, walk
+from tools.migrate_shards import MigrationState, main, migrate
+from tools.table_admin import TableAdmin
 
 Answers = list[tuple[list[dict[str, Any]], str | None]]
 

@@ -1,8 +1,8 @@
 """Move every event to the status-index layout of a new shard count.
 
-    python -m service.tools.migrate_shards --shards 16 [--table Events] [--batch-size 100]
+    python -m tools.migrate_shards --shards 16 [--table Events] [--batch-size 100]
         [--segments 1] [--rate 0] [--state-file PATH | --resume-from TOKEN]
-    python -m service.tools.migrate_shards --shards 16 --check
+    python -m tools.migrate_shards --shards 16 --check
 
 Scans the table in batches and rewrites `statusShard` of each event whose shard changes,
 through TableAdmin.move_shard: a conditional write, so a deleted event stays deleted and
@@ -35,7 +35,7 @@ from tqdm import tqdm
 from service.errors import StoreUnavailable
 from service.settings import Settings
 from service.table import MAX_STATUS_SHARDS
-from service.tools.table_admin import TableAdmin
+from tools.table_admin import TableAdmin
 
 
 @dataclass
@@ -177,7 +177,7 @@ def migrate(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m service.tools.migrate_shards",
+        prog="python -m tools.migrate_shards",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -261,8 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Stopped after {state.scanned} items: {reason}", file=sys.stderr)
         again = f"--shards {args.shards} --table {table}"
         print(
-            f"Resume with: python -m service.tools.migrate_shards {again} "
-            f"--resume-from {state.token()}",
+            f"Resume with: python -m tools.migrate_shards {again} --resume-from {state.token()}",
             file=sys.stderr,
         )
         return 1

@@ -3,7 +3,7 @@
 A test fails when the committed file differs from what the app generates, so every API
 change shows in review and clients can generate code from the file alone.
 
-    python -m service.tools.openapi [--output PATH]
+    python -m tools.openapi [--output PATH]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from service.local.dynamodb_local import REPO_ROOT
+from local.dynamodb_local import REPO_ROOT
 
 DOCUMENT = REPO_ROOT / "docs" / "openapi.json"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.tools.openapi import DOCUMENT, main, render
+from tools.openapi import DOCUMENT, main, render
 
 
 def test_the_published_document_is_what_the_app_generates() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.local.server_process import ServerStartError, uvicorn_process
+from local.server_process import ServerStartError, uvicorn_process
 
 
 def test_the_server_answers_until_the_block_ends(tmp_path: Path) -> None:

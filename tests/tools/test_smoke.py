@@ -14,12 +14,12 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from service.app import create_app
-from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal
 from service.table import create_table_request
-from service.tools.smoke import main
 from tests.conftest import make_settings, table_snapshot
 from tests.servers import serve
+from tools.smoke import main
 
 STEPS = (
     "health",
@@ -93,7 +93,7 @@ def test_a_failing_step_stops_the_walk_shows_the_response_and_cleans_up(
         with serve(app) as url:
             # As an operator runs it: the module as a command, in its own process.
             result = subprocess.run(
-                [sys.executable, "-m", "service.tools.smoke", "--url", url],
+                [sys.executable, "-m", "tools.smoke", "--url", url],
                 cwd=REPO_ROOT,
                 capture_output=True,
                 text=True,

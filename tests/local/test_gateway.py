@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.gateway import (
+from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
+from local.gateway import (
     RIE_INVOCATIONS_PATH,
     FunctionError,
     InProcessFunction,
@@ -26,13 +27,12 @@ from service.gateway import (
     RemoteFunction,
     parse_arguments,
 )
+from local.lambda_context import LocalContext
+from local.lambda_events import rest_api_event
+from local.server_process import wait_until_serving
 from service.handler import build_handler
-from service.local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
-from service.local.lambda_context import LocalContext
-from service.local.server_process import wait_until_serving
 from tests.conftest import new_event, service_environment
 from tests.servers import serve
-from tests.service.lambda_events import rest_api_event
 
 PROBLEM = "application/problem+json"
 
@@ -248,10 +248,10 @@ def test_bad_arguments_are_usage_errors(arguments: list[str]) -> None:
 def test_the_command_serves_the_module_handler(
     dynamodb_local: DynamoDBLocal, table_name: str, tmp_path: Path
 ) -> None:
-    """`python -m service.gateway --stage dev`, as a user runs it, configured by environment."""
+    """`python -m local.gateway --stage dev`, as a user runs it, configured by environment."""
     port = free_port()
     environment = service_environment(dynamodb_local, table_name)
-    command = [sys.executable, "-m", "service.gateway", "--port", str(port), "--stage", "dev"]
+    command = [sys.executable, "-m", "local.gateway", "--port", str(port), "--stage", "dev"]
     url = f"http://127.0.0.1:{port}/dev"
     log = tmp_path / "gateway.log"
     with log.open("wb") as output:

@@ -3,7 +3,7 @@
 The shapes follow AWS's published samples: the SAM CLI's `AwsProxy.json` (REST API proxy
 integration, v1), and Powertools for AWS Lambda's `apiGatewayProxyV2Event.json` (HTTP API,
 payload 2.0) and `lambdaFunctionUrlEvent.json` (function URL). They are written out here
-rather than produced by `service.gateway`, so the gateway's events can be checked against them.
+rather than produced by `local.gateway`, so the gateway's events can be checked against them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from service.local.lambda_context import LocalContext
+from local.lambda_context import LocalContext
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Query = list[tuple[str, str]]
