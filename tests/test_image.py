@@ -227,7 +227,7 @@ def test_the_task_root_holds_the_service_package_whole(dockerfile: Dockerfile) -
     assert copied_into_the_task_root(dockerfile) == [REPO_ROOT / "service"]
     for run in dockerfile.stage("build").all("RUN"):
         for command in shell_commands(re.sub(r"^(--mount=\S+\s+)+", "", run.arguments)):
-            assert command[0] not in {"rm", "find", "mv"}, f"the build edits the task root: {command}"
+            assert command[0] not in {"rm", "find", "mv"}, f"edits the task root: {command}"
     for path in (REPO_ROOT / "service").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module:
