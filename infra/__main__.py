@@ -61,6 +61,8 @@ function = EventsFunction(
         cors_origins=config.cors_origins,
         tracing=config.tracing,
         api_key_required=config.require_api_key,
+        keys_table_name=data.keys_table.name,
+        keys_table_arn=data.keys_table.arn,
     ),
 )
 api = EventsApi(

@@ -31,7 +31,10 @@ def test_the_environment_is_what_the_service_reads(stack: Deployment) -> None:
     config = parse_config(PROJECT, stack.stack, short_settings(stack.stack))
     variables = stack.one(FUNCTION).inputs["environment"]["variables"]
 
-    assert variables["EVENTS_TABLE_NAME"] == stack.one("aws:dynamodb/table:Table").state["name"]
+    assert (
+        variables["EVENTS_TABLE_NAME"]
+        == stack.one("aws:dynamodb/table:Table", "-table").state["name"]
+    )
     assert variables["EVENTS_STATUS_SHARDS"] == str(config.status_shards)
     assert variables["EVENTS_STATUS_SHARDS_READ"] == str(config.status_shards_to_read)
     # prod's document declares the key its API Gateway requires (Swagger UI's Authorize).
