@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench import idempotency
+
 MIB = 1024 * 1024
 COLD_START_TARGET, COLD_START_AIM = 1.5, 1.3
 WARM_MEDIAN_TARGET, WARM_MEDIAN_AIM, WARM_P99_TARGET = 1.3, 1.1, 1.5
@@ -179,6 +181,7 @@ ROWS = {
     "memory": _memory_rows,
     "http": _http_rows,
     "footprint": _footprint_rows,
+    "idempotency": idempotency.rows,
 }
 
 

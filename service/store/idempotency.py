@@ -72,6 +72,18 @@ def record_key(scope: str, key: str) -> str:
     return f"{scope} {key}"
 
 
+def key_record(
+    partition_key: str, fingerprint: str, event: EventRecord, expires: int
+) -> dict[str, AttributeValueTypeDef]:
+    """The item that remembers a create: what it was asked, what it answered, until when."""
+    return {
+        KEY_ATTRIBUTE: {"S": partition_key},
+        "requestHash": {"S": fingerprint},
+        "event": {"S": json.dumps(event, ensure_ascii=False)},
+        KEY_EXPIRY_ATTRIBUTE: {"N": str(expires)},
+    }
+
+
 class KeyedCreates:
     """Creates with an idempotency key, on one events table and one keys table."""
 
@@ -97,12 +109,7 @@ class KeyedCreates:
         event = new_event(fields)
         fingerprint = request_hash(fields)
         now = int(self.clock())
-        record: dict[str, AttributeValueTypeDef] = {
-            KEY_ATTRIBUTE: {"S": record_key(scope, key)},
-            "requestHash": {"S": fingerprint},
-            "event": {"S": json.dumps(event, ensure_ascii=False)},
-            KEY_EXPIRY_ATTRIBUTE: {"N": str(now + self._ttl)},
-        }
+        record = key_record(record_key(scope, key), fingerprint, event, now + self._ttl)
         try:
             with dynamodb_errors():
                 self._client.transact_write_items(
