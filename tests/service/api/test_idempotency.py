@@ -70,16 +70,30 @@ def test_a_retry_after_a_lost_answer_gets_the_first_answer_and_one_event(
 
 
 @pytest.mark.usefixtures("keys_table")
-def test_the_replay_is_the_first_answer_even_after_the_event_changed(
+def test_the_replay_is_the_first_answer_even_after_the_event_changed_or_went(
     client: TestClient,
 ) -> None:
     body, key = new_event(), keyed("change-then-retry")
     first = client.post("/events", json=body, headers=key)
     client.patch(first.headers["location"], json={"capacity": 7})
-    retry = client.post("/events", json=body, headers=key)
+    after_change = client.post("/events", json=body, headers=key)
+    client.delete(first.headers["location"])
+    after_delete = client.post("/events", json=body, headers=key)
 
-    assert created_fields(retry) == created_fields(first)
-    assert client.get(first.headers["location"]).json()["capacity"] == 7
+    assert created_fields(after_change) == created_fields(first)
+    assert created_fields(after_delete) == created_fields(first)
+    assert client.get(first.headers["location"]).status_code == 404
+
+
+@pytest.mark.usefixtures("keys_table")
+def test_a_refused_create_leaves_its_key_unused(client: TestClient) -> None:
+    body, key = new_event(), keyed("refused-first")
+    invalid = client.post("/events", json={**body, "capacity": 0}, headers=key)
+    valid = client.post("/events", json=body, headers=key)
+
+    assert invalid.status_code == 422
+    assert valid.status_code == 201
+    assert REPLAYED_HEADER.lower() not in valid.headers
 
 
 def test_the_same_key_with_another_body_is_422_and_writes_nothing(
