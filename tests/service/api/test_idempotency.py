@@ -13,15 +13,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from local.dynamodb_local import ensure_keys_table
+from local.dynamodb_local import DynamoDBLocal, ensure_keys_table
 from local.lambda_events import SHAPES, LambdaClient
 from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
+from service.app import create_app
 from service.errors import IdempotentRequestInFlight
 from service.handler import build_handler
 from service.settings import Settings
 from service.store import PUBLIC_FIELDS
 from service.table import KEY_EXPIRY_ATTRIBUTE, keys_table_name
-from tests.conftest import new_event, table_snapshot
+from tests.conftest import make_settings, new_event, table_snapshot
 
 PROBLEM = "application/problem+json"
 
@@ -283,3 +284,24 @@ def test_a_transaction_conflict_is_409_with_retry_after(app: FastAPI) -> None:
     with pytest.raises(IdempotentRequestInFlight) as raised:
         _first_answer(error, "k", "hash", "id")
     assert raised.value.headers["Retry-After"] == "1"
+
+
+def test_browsers_may_send_the_key_and_read_the_replay_marker(
+    dynamodb_local: DynamoDBLocal, table_name: str
+) -> None:
+    origin = "https://app.example"
+    app = create_app(make_settings(dynamodb_local, table_name, EVENTS_CORS_ORIGINS=origin))
+    with TestClient(app) as browser:
+        preflight = browser.options(
+            "/events",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type, idempotency-key",
+            },
+        )
+        answer = browser.get("/health", headers={"Origin": origin})
+
+    assert preflight.status_code == 200
+    assert "idempotency-key" in preflight.headers["access-control-allow-headers"].lower()
+    assert REPLAYED_HEADER.lower() in answer.headers["access-control-expose-headers"].lower()
