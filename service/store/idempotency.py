@@ -144,7 +144,11 @@ class KeyedCreates:
 
 def _first_answer(error: ClientError, key: str, fingerprint: str, event_id: str) -> Created:
     """The answer to a create whose transaction was cancelled: the first twin's, or why not."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+    code = error.response.get("Error", {}).get("Code")
+    if code == "TransactionInProgressException":
+        # The SDK's retries found this very call's first attempt still being applied.
+        raise _in_flight(key) from None
+    if code != "TransactionCanceledException":
         raise error
     reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
     codes = [reason.get("Code") for reason in reasons]
@@ -158,12 +162,15 @@ def _first_answer(error: ClientError, key: str, fingerprint: str, event_id: str)
             ) from None
         return Created(json.loads(found["event"]["S"]), replayed=True)
     if "TransactionConflict" in codes or key_reason == "ConditionalCheckFailed":
-        raise IdempotentRequestInFlight(
-            f"A request with Idempotency-Key {key!r} is being processed; retry shortly "
-            "for its answer."
-        ) from None
+        raise _in_flight(key) from None
     if event_reason == "ConditionalCheckFailed":
         raise EventAlreadyExists(f"An event with eventId {event_id!r} already exists.") from None
     if _TRANSIENT_REASONS.intersection(codes):
         raise StoreUnavailable("The event store is unavailable; retry shortly.") from error
     raise error
+
+
+def _in_flight(key: str) -> IdempotentRequestInFlight:
+    return IdempotentRequestInFlight(
+        f"A request with Idempotency-Key {key!r} is being processed; retry shortly for its answer."
+    )

@@ -267,22 +267,27 @@ def test_listings_never_show_a_key_record_and_pages_stay_full(
     assert len(table_snapshot(dynamodb, table_name)) == events
 
 
-def test_a_transaction_conflict_is_409_with_retry_after(app: FastAPI) -> None:
-    # AWS cancels a transaction that meets another one in progress on the same item;
-    # DynamoDB Local serialises transactions, so this reason is AWS's documented shape.
-    from botocore.exceptions import ClientError
-
-    from service.store.idempotency import _first_answer
-
-    error = ClientError(
+@pytest.mark.parametrize(
+    "answer",
+    [
         {
             "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
             "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
         },
-        "TransactWriteItems",
-    )
+        {"Error": {"Code": "TransactionInProgressException", "Message": "in progress"}},
+    ],
+    ids=["conflict", "own-attempt-in-progress"],
+)
+def test_a_transaction_in_progress_is_409_with_retry_after(answer: dict[str, Any]) -> None:
+    # AWS cancels a transaction that meets another one in progress on the same item, and
+    # refuses a retried token whose first attempt is still running; DynamoDB Local runs
+    # transactions one at a time, so these are AWS's documented answers, built here.
+    from botocore.exceptions import ClientError
+
+    from service.store.idempotency import _first_answer
+
     with pytest.raises(IdempotentRequestInFlight) as raised:
-        _first_answer(error, "k", "hash", "id")
+        _first_answer(ClientError(answer, "TransactWriteItems"), "k", "hash", "id")  # type: ignore[arg-type]
     assert raised.value.headers["Retry-After"] == "1"
 
 
