@@ -7,15 +7,19 @@ Python 3.12+ managed runtimes and their base images ship with the runtime interf
 client: it is not a dependency of ours (a copy in the image could shadow the runtime's).
 Where it is absent (local runs, tests, the benchmark) `register` registers nothing.
 
-Before the snapshot, `warm_up` sends one synthetic request per route through the handler,
-as API Gateway would, so the one-time work a first request does (FastAPI's per-route
-set-up, the OpenAPI document, botocore's first call of each DynamoDB operation, imports on
-first use) is done and kept in the snapshot. None of the requests can change data:
+Before the snapshot, `warm_up` sends one synthetic request per page and per operation of
+the OpenAPI document through the handler, as API Gateway would, so the one-time work a
+first request does (FastAPI's per-route set-up, the OpenAPI document, imports on first use,
+botocore's first call of each DynamoDB operation these requests reach) is done and kept in
+the snapshot. None of the requests can change data:
 
-- reads ask for an event id no client is expected to use, and a date range no event has;
+- reads ask for an event id no client is expected to use, and for the last day the API
+  takes (9999-12-31), which no real event is on; whatever they find, they only read;
 - updates and deletes carry `If-Match: "0"`, a version no event ever has (versions start
   at 1), so DynamoDB refuses them on their condition;
-- other writes carry a body that fails validation before any DynamoDB call.
+- other writes (a create) carry a body that fails validation before any DynamoDB call, so
+  botocore's first PutItem, like its first Scan (a listing without `status` reads events),
+  is left to the first request that makes one.
 
 After the restore, `refresh` drops what the snapshot must not carry over:
 
@@ -58,8 +62,8 @@ HOOKS_MODULE = "snapshot_restore_py"
 WARM_UP_EVENT_ID = "snapstart-warm-up"
 # Versions start at 1: a write conditional on version 0 is always refused.
 NO_VERSION = '"0"'
-# What a listing is asked for: one day no event is on (9999-12-31, the last date the API
-# takes), so its Query reads nothing; each operation gets the parameters it declares.
+# What a listing is asked for: the last day the API takes, which no real event is on, so
+# its Query reads nothing; each operation gets the parameters it declares.
 LISTING_QUERY = {"status": "active", "from": "9999-12-31", "to": "9999-12-31"}
 CONDITIONAL_METHODS = frozenset({"put", "patch", "delete"})
 PATH_PARAMETER = re.compile(r"\{[^}]+\}")
