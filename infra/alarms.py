@@ -4,7 +4,7 @@ Lambda errors and throttles, the function's p99 duration against its timeout, AP
 responses, and DynamoDB throttling of any call the service makes. Missing data counts
 as fine: a quiet API is not an incident. They notify the stack's own topic (with an
 e-mail subscription when alarmEmail is set) or an existing topic (alarmTopicArn);
-infra/config.py refuses a stack with neither unless it opts out (silentAlarms).
+infra/stack_settings.py refuses a stack with neither unless it opts out (silentAlarms).
 """
 
 from __future__ import annotations

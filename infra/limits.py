@@ -1,8 +1,9 @@
 """AWS limits the deployment must respect, and the time figures derived from them.
 
-One home for each: the stack settings (infra/config.py), the function (infra/function.py),
-the API (infra/api.py) and the local gateway (local/gateway.py) all read them here. This
-module imports no Pulumi, so local tooling can share it cheaply.
+One home for each: the stack settings (infra/stack_settings.py), the function
+(infra/function.py), the API (infra/api.py) and the local gateway (local/gateway.py) all
+read them here. This module imports no Pulumi, so local tooling can share it cheaply (the
+local-tools image copies it).
 """
 
 from __future__ import annotations

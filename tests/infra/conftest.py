@@ -69,7 +69,7 @@ class Deployment:
         return found[0]
 
 
-# prod as shipped refuses to deploy until its alarms notify someone (infra/config.py): the
+# prod as shipped refuses to deploy until its alarms notify someone (infra/stack_settings.py): the
 # address an operator would set.
 ONCALL = {"alarmEmail": "oncall@example.com"}
 
