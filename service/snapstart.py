@@ -158,7 +158,9 @@ def _declared_query(operation: dict[str, Any]) -> dict[str, str]:
 
 
 def warm_up(handler: Mangum, app: FastAPI) -> list[tuple[str, str, int]]:
-    """Serve every warm-up request; (method, path, status) of each, for tests and logs."""
+    """Serve every warm-up request; (method, path, status) of each, for the tests, which
+    also hold that none of them changes data (a future route the rules above do not
+    refuse would show there)."""
     answered = []
     for request in warm_up_requests(app):
         # Only what the service reads of Lambda's context: no invocation is under way.
