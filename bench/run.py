@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import cold_start, footprint, http
-from bench.child import REPO_ROOT, BenchError, run_child
+from bench.child import BenchError, run_child
 from bench.data import LISTED_STATUS, load_events, make_events
 from bench.plot import draw
 from bench.report import table
 from bench.stats import compared, summary
 from bench.workload import MIX, PAGE_SIZE, templates
 from local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, ensure_table
+from local.paths import REPO_ROOT
 from service.store import to_item
 from service.table import DEFAULT_STATUS_SHARDS, status_shard_key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 
 
 def make_docs(output: Path, modules: str | None = None) -> subprocess.CompletedProcess[str]:

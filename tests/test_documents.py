@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 
 DOCUMENTS = sorted([REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("*.md")])
 _LINK = re.compile(r"\]\(([^)\s]+)\)")

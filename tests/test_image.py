@@ -27,8 +27,9 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from infra.build_context import is_ignored, read_dockerignore
-from local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
+from local.dynamodb_local import DOCKER_IMAGE, DynamoDBLocal
 from local.gateway import RIE_INVOCATIONS_PATH, parse_arguments
+from local.paths import REPO_ROOT
 from service.settings import Settings, variable_names
 from service.table import create_table_request
 

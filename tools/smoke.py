@@ -1,6 +1,6 @@
 """Post-deploy smoke test: walk the whole API once against a live deployment.
 
-    python -m tools.smoke [--url URL] [--api-key KEY] [--stack NAME]
+    .venv/bin/python -m tools.smoke [--url URL | --stack NAME] [--api-key KEY]
 
 Steps: health; create an event with a unique id; get it; list by status until it shows
 (a global secondary index is eventually consistent, so the list is retried briefly);
@@ -8,8 +8,9 @@ update it with If-Match; check that a stale If-Match is refused; delete it; chec
 it is gone (404). Whatever fails, the event it created is deleted before it exits.
 
 It prints one row per step with the HTTP status and latency, and stops at the first
-failure with exit status 1, showing the response. --url defaults to
-`pulumi stack output apiUrl` when the Pulumi CLI is installed; --api-key defaults to
+failure with exit status 1, showing the response. Without --url it tests the stack
+--stack names (`pulumi stack output apiUrl --stack NAME`, with the Pulumi CLI), else the
+API of a running `make run`, else it stops and says how to aim it. --api-key defaults to
 $EVENTS_API_KEY and is sent as `x-api-key`, for stacks whose API requires a key.
 """
 
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from local.run_state import running_instance
 
 # No real event is planned that far ahead, so the date-bounded listing is one short page.
 SMOKE_DATE = "2099-12-31"
@@ -287,11 +290,26 @@ def stack_output(name: str, stack: str | None) -> str:
     return result.stdout.strip()
 
 
+def default_url(stack: str | None) -> str:
+    """The named stack's apiUrl, else the running `make run`'s API; never a guess."""
+    if stack:
+        return stack_output("apiUrl", stack)
+    running = running_instance()
+    if running is None:
+        raise UsageError(
+            "no API to test: give --url URL, or --stack NAME for a stack's apiUrl output, "
+            "or start `make run` (its API is found by itself)."
+        )
+    return running.api_url
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", help="the API's base URL (default: the stack's apiUrl output)")
+    parser.add_argument(
+        "--url", help="the API's base URL (default: the --stack's apiUrl, else `make run`'s)"
+    )
     parser.add_argument("--stack", help="Pulumi stack whose apiUrl is the default --url")
     parser.add_argument(
         "--api-key",
@@ -307,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        url = args.url or stack_output("apiUrl", args.stack)
+        url = args.url or default_url(args.stack)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

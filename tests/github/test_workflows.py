@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 from service.app import create_app
 from service.handler import build_handler
 from service.settings import Settings
