@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from local.dynamodb_local import free_port
@@ -27,13 +27,15 @@ class ServerStartError(RuntimeError):
 
 
 @contextlib.contextmanager
-def uvicorn_process(variables: Mapping[str, str], log: Path) -> Iterator[str]:
+def uvicorn_process(
+    variables: Mapping[str, str], log: Path, arguments: Sequence[str] = ()
+) -> Iterator[str]:
     """Serve the app, configured by environment `variables` on top of this process's, on a
     free loopback port until the block ends; yield its base URL. The server's output (its
     JSON log lines) goes to `log`."""
     port = free_port()
     environment = {**os.environ, **variables}
-    command = [sys.executable, "-m", "local.http_server", "--port", str(port)]
+    command = [sys.executable, "-m", "local.http_server", "--port", str(port), *arguments]
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command, env=environment, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT

@@ -95,6 +95,7 @@ class Settings(BaseModel):
     )
     cursor_secret: str = Field(
         default=LOCAL_CURSOR_SECRET,
+        validate_default=True,  # the default is what Lambda must refuse
         min_length=16,
         validation_alias="EVENTS_CURSOR_SECRET",
         repr=False,
