@@ -43,7 +43,7 @@ def test_a_signal_to_the_make_process_stops_the_server_and_dynamodb_local(
     )
     try:
         assert make.stdout is not None
-        lines = []
+        lines: list[str] = []
         while not lines or not lines[-1].startswith("Events API on"):
             line = make.stdout.readline()
             assert line, "".join(lines)
