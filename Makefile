@@ -85,7 +85,7 @@ bench: install ## every figure against its floor (< 10 min): bench/results/lates
 	$(BIN)/python -m bench.run
 
 bench-quick: install ## the same with smaller samples and tables (< 2 min), into .cache/bench
-	$(BIN)/python -m bench.run --quick --out .cache/bench
+	@$(BIN)/python -m bench.run --quick --out .cache/bench
 
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,9 @@ picture), never a time: the figures themselves come from `make bench`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ from typing import Any
 import pytest
 
 from bench.plot import draw
-from bench.report import table
+from bench.report import missed_targets, table
 from bench.run import Profile, run
 from local.dynamodb_local import DynamoDBLocal
+from local.paths import REPO_ROOT
 from service.table import DEFAULT_STATUS_SHARDS
 
 TINY = Profile(
@@ -59,6 +62,7 @@ def assert_reported(results: dict[str, Any], tmp_path: Path, *labels: str) -> No
     for label in labels:
         assert label in text
     assert "FAILED" not in text
+    assert max(len(line) for line in text.splitlines()) <= 100  # a terminal's width
     picture = tmp_path / "latest.png"
     draw(results, picture)
     assert picture.read_bytes().startswith(b"\x89PNG")
@@ -110,3 +114,31 @@ def test_cold_start_and_http(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> N
     assert level["requests"] > 0
     assert level["errors"] == 0
     assert_reported(results, tmp_path, "cold start, median", "HTTP, 4 connections")
+
+
+def test_the_committed_results_table_fits_a_100_column_terminal() -> None:
+    results = json.loads((REPO_ROOT / "bench" / "results" / "latest.json").read_text())
+    assert max(len(line) for line in table(results).splitlines()) <= 100
+    missed, held = missed_targets(results)
+    assert 0 <= missed <= held
+    assert held == table(results).count(" yes") + table(results).count(" NO")
+
+
+def test_a_missing_prerequisite_is_one_line_before_anything_runs(tmp_path: Path) -> None:
+    """Without wrk on PATH, `make bench-quick` stops at once (it used to fail after 50 s)."""
+    completed = subprocess.run(
+        [shutil.which("make") or "make", "--no-print-directory", "bench-quick"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    errors = [line for line in completed.stderr.splitlines() if not line.startswith("make:")]
+    assert errors == [
+        "error: the HTTP figure needs wrk: apt-get install wrk (or leave it out: --only "
+        "footprint cold_start warm_get list_page memory)"
+    ]
+    assert completed.stdout == ""
