@@ -12,6 +12,8 @@ Gateway's (docs/reliability.md, "What the local server refuses"):
 - a request with both Transfer-Encoding and Content-Length is answered, then the
   connection closes (RFC 9112 section 6.3: such a message may be a smuggling attempt).
 
+`run` serves until Ctrl-C, SIGTERM, or the end of the `make` that started it.
+
     python -m local.http_server [--port 8000]    # the app, configured by the environment
 """
 
@@ -19,8 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
+import os
+import signal
 import socket
+import threading
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -33,6 +41,7 @@ REQUEST_HEAD_LIMIT = 10240
 REQUEST_READ_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5
 SHUTDOWN_SECONDS = 3
+PARENT_POLL_SECONDS = 0.5
 _TIMED_OUT = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"connection: close\r\ncontent-length: 38\r\n\r\nThe request did not arrive in time.\r\n\r\n"
@@ -162,6 +171,59 @@ def server(
     return uvicorn.Server(config)
 
 
+class Stopped(Exception):
+    """SIGTERM reached this process: unwind, stopping the server and DynamoDB Local."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C (uvicorn re-raises it once it has shut down), so every
+    `with` block exits: DynamoDB Local stops and the run state is removed."""
+    signal.signal(signal.SIGTERM, _stop)
+
+
+def _catches_sigint(pid: int) -> bool | None:
+    """Whether process `pid` has a handler for SIGINT (None: it cannot be read)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return None
+
+
+def _stop_with_parent(server: uvicorn.Server) -> None:
+    """Stop the server once the parent process (`make`) stops or is told to stop.
+
+    GNU make passes SIGTERM on to its recipe, but on SIGINT it only waits for the recipe
+    to finish, assuming the terminal sent SIGINT to the whole process group. A script
+    that sends SIGINT to make alone would wait forever. Make's handler resets SIGINT to
+    its default before waiting, which its /proc status shows: that is the cue.
+    """
+    parent = os.getppid()
+    watching_sigint = _catches_sigint(parent) is True
+
+    def watch() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent or (watching_sigint and _catches_sigint(parent) is False):
+                server.should_exit = True
+                return
+            threading.Event().wait(PARENT_POLL_SECONDS)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def run(server: uvicorn.Server, listener: socket.socket) -> None:
+    """Serve on the bound `listener` until Ctrl-C, SIGTERM or the parent's end."""
+    _stop_with_parent(server)
+    server.run(sockets=[listener])
+
+
 def main(argv: list[str] | None = None) -> int:
     from local.command_line import fail, settings_or_exit
     from service.app import create_app
@@ -178,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         listener = listen(args.host, args.port)
     except PortInUse as error:
         fail(str(error))
-    server(create_app(settings), read_seconds=args.request_timeout, access_log=False).run(
-        sockets=[listener]
-    )
+    stop_on_sigterm()
+    app = create_app(settings)
+    with contextlib.suppress(KeyboardInterrupt, Stopped):
+        run(server(app, read_seconds=args.request_timeout, access_log=False), listener)
     return 0
 
 

@@ -12,12 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import threading
-from pathlib import Path
-from types import FrameType
-
-import uvicorn
 
 from local import http_server
 from local.command_line import fail, settings_or_exit
@@ -26,48 +20,6 @@ from local.paths import DATA_DIR
 from local.run_state import advertised
 
 PERSIST_DIR = DATA_DIR / "dynamodb"
-PARENT_POLL_SECONDS = 0.5
-
-
-class Stopped(Exception):
-    """SIGTERM reached this process: unwind, stopping the server and DynamoDB Local."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise Stopped
-
-
-def _catches_sigint(pid: int) -> bool | None:
-    """Whether process `pid` has a handler for SIGINT (None: it cannot be read)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("SigCgt:"):
-            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
-    return None
-
-
-def stop_with_parent(server: uvicorn.Server) -> None:
-    """Stop the server once the parent process (`make`) stops or is told to stop.
-
-    GNU make passes SIGTERM on to its recipe, but on SIGINT it only waits for the recipe
-    to finish, assuming the terminal sent SIGINT to the whole process group. A script
-    that sends SIGINT to make alone would wait forever. Make's handler resets SIGINT to
-    its default before waiting, which its /proc status shows: that is the cue.
-    """
-    parent = os.getppid()
-    watching_sigint = _catches_sigint(parent) is True
-
-    def watch() -> None:
-        while not server.should_exit:
-            if os.getppid() != parent or (watching_sigint and _catches_sigint(parent) is False):
-                server.should_exit = True
-                return
-            threading.Event().wait(PARENT_POLL_SECONDS)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         listener = http_server.listen(args.host, args.port)
     except http_server.PortInUse as error:
         fail(f"{error} (another `make run`?); choose another: make run PORT={args.port + 1}")
-    signal.signal(signal.SIGTERM, _stop)
+    http_server.stop_on_sigterm()
 
     from service.app import create_app
 
@@ -110,11 +62,10 @@ def main(argv: list[str] | None = None) -> int:
                 if not owner:
                     print("Another `make run` is serving: `make seed` and the tools aim at it.")
                 print(f"Events API on {api_url}  (docs: /docs)  Ctrl-C stops both.", flush=True)
-                stop_with_parent(server)
-                server.run(sockets=[listener])
+                http_server.run(server, listener)
     except DynamoDBLocalError as error:
         fail(str(error), status=1)
-    except (KeyboardInterrupt, Stopped):
+    except (KeyboardInterrupt, http_server.Stopped):
         pass
     finally:
         listener.close()

@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         listener = http_server.listen(args.host, args.port)
     except http_server.PortInUse as error:
         fail(f"{error}; choose another with --port")
+    http_server.stop_on_sigterm()
 
     with contextlib.ExitStack() as stack:
         if args.dynamodb_local and settings is not None:
@@ -38,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         root = f"/{args.stage}" if args.stage else ""
         print(f"Gateway on http://{args.host}:{args.port}{root}/ -> {target}", flush=True)
         gateway = LocalGateway(invoke, args.stage)
-        with contextlib.suppress(KeyboardInterrupt):
-            http_server.server(gateway, lifespan="off").run(sockets=[listener])
+        with contextlib.suppress(KeyboardInterrupt, http_server.Stopped):
+            http_server.run(http_server.server(gateway, lifespan="off"), listener)
     return 0
 
 
