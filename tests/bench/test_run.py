@@ -142,3 +142,20 @@ def test_a_missing_prerequisite_is_one_line_before_anything_runs(tmp_path: Path)
         "footprint cold_start warm_get list_page memory)"
     ]
     assert completed.stdout == ""
+
+
+def test_the_documents_use_the_measured_read_units_of_a_page_at_the_default_shards() -> None:
+    """One figure, measured (bench/results/latest.json), in the README, docs/scaling.md and
+    the cost table of docs/operations.md alike."""
+    results = json.loads((REPO_ROOT / "bench" / "results" / "latest.json").read_text())
+    listing = results["figures"]["list_page"]
+    assert listing["shards"] == DEFAULT_STATUS_SHARDS
+    (units,) = {size["capacity"]["service"]["capacity_units"] for size in listing["sizes"]}
+    figure = f"{units:g}"
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"{figure} read\n  units at the default S = {DEFAULT_STATUS_SHARDS}" in readme
+    scaling = (REPO_ROOT / "docs" / "scaling.md").read_text()
+    assert f"{figure} at S = {DEFAULT_STATUS_SHARDS} (the default" in scaling
+    operations = (REPO_ROOT / "docs" / "operations.md").read_text()
+    assert f"plus one look-ahead item, {figure} read units in\n  all" in operations

@@ -18,6 +18,7 @@ from service.models import Event
 from service.settings import Settings
 from service.store import EventStore
 from tests.conftest import service_environment, table_snapshot
+from tools import seed
 from tools.seed import PLACES, REFERENCE_DAY, main, sample_events
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
@@ -157,3 +158,9 @@ def test_make_seed_loads_count_events_into_the_configured_table(
     assert result.returncode == 0, result.stderr
     assert "7 written" in result.stdout
     assert len(table_snapshot(dynamodb, table_name)) == 7
+
+
+def test_the_readme_names_the_ids_the_default_seed_gives() -> None:
+    ids = [event["eventId"] for event in sample_events(seed.DEFAULT_COUNT)]
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"`{ids[0]}` to\n`{ids[-1]}` for the default {seed.DEFAULT_COUNT}" in readme
