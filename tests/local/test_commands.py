@@ -11,9 +11,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -290,4 +292,70 @@ def test_the_smoke_command_without_a_target_says_how_to_aim_it(tmp: Path) -> Non
     assert result.error_lines == [
         "error: no API to test: give --url URL, or --stack NAME for a stack's apiUrl output, "
         "or start `make run` (its API is found by itself)."
+    ]
+
+
+class _Sts(BaseHTTPRequestHandler):
+    """STS's GetCallerIdentity, as AWS answers it (Query protocol), for one account."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = (
+            b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            b"<GetCallerIdentityResult><Arn>arn:aws:iam::210987654321:user/ops</Arn>"
+            b"<UserId>AIDAEXAMPLE</UserId><Account>210987654321</Account>"
+            b"</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId>"
+            b"</ResponseMetadata></GetCallerIdentityResponse>"
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def sts_endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sts)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_aimed_at_aws_seed_names_account_region_and_table_first(
+    tmp: Path, sts_endpoint: str
+) -> None:
+    variables = {
+        "AWS_ENDPOINT_URL_STS": sts_endpoint,  # the account lookup only; nothing is written
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "not-a-real-key",
+        "AWS_REGION": "eu-west-1",
+        "EVENTS_TABLE_NAME": "events-prod",
+    }
+    result = run(
+        [sys.executable, "-m", "tools.seed", "--aws", "--count", "0", "--no-progress"],
+        variables,
+        tmp,
+    )
+
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "Seeding 0 sample events (seed 2026) into table 'events-prod' in AWS account "
+        "210987654321, region eu-west-1."
+    )
+
+
+def test_create_table_without_an_endpoint_never_reaches_for_aws(tmp: Path) -> None:
+    result = run([sys.executable, "-m", "local.dynamodb_local", "create-table"], {}, tmp)
+
+    assert result.status == 2
+    assert result.error_lines == [
+        "error: create-table needs AWS_ENDPOINT_URL_DYNAMODB (such as http://localhost:8000): "
+        "in AWS the stack's Pulumi program owns the table."
     ]
