@@ -20,8 +20,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from local.run_state import running_instance
+from tools.target import UsageError, default_url
 
 # No real event is planned that far ahead, so the date-bounded listing is one short page.
 SMOKE_DATE = "2099-12-31"
@@ -47,10 +45,6 @@ class StepFailed(Exception):
     def __init__(self, step: str, reason: str, response: httpx.Response | None = None) -> None:
         super().__init__(f"{step}: {reason}")
         self.response = response
-
-
-class UsageError(Exception):
-    """The command cannot start: no URL, or the Pulumi CLI could not give one."""
 
 
 class Smoke:
@@ -268,39 +262,6 @@ def show(response: httpx.Response) -> None:
     if len(text) > SHOWN_BODY_CHARS:
         text = text[:SHOWN_BODY_CHARS] + f"\n  ... ({len(text) - SHOWN_BODY_CHARS} more characters)"
     print("  " + text.replace("\n", "\n  "))
-
-
-def stack_output(name: str, stack: str | None) -> str:
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise UsageError(
-            "give --url: the default, `pulumi stack output apiUrl`, needs the Pulumi CLI, "
-            "which is not on PATH."
-        )
-    command = [pulumi, "stack", "output", name, *(["--stack", stack] if stack else [])]
-    shown = " ".join(["pulumi", *command[1:]])
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            command, capture_output=True, text=True, timeout=120, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise UsageError(f"`{shown}` did not answer within 120 s") from None
-    if result.returncode != 0 or not result.stdout.strip():
-        raise UsageError(f"`{shown}` failed: {result.stderr.strip() or 'no output'}")
-    return result.stdout.strip()
-
-
-def default_url(stack: str | None) -> str:
-    """The named stack's apiUrl, else the running `make run`'s API; never a guess."""
-    if stack:
-        return stack_output("apiUrl", stack)
-    running = running_instance()
-    if running is None:
-        raise UsageError(
-            "no API to test: give --url URL, or --stack NAME for a stack's apiUrl output, "
-            "or start `make run` (its API is found by itself)."
-        )
-    return running.api_url
 
 
 def main(argv: list[str] | None = None) -> int:

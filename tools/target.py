@@ -1,14 +1,18 @@
-"""Which table an operator command writes to: never AWS unless it is asked for by name.
+"""Where an operator command aims: never at AWS unless it is asked for by name.
 
-In order: `--endpoint`, then AWS_ENDPOINT_URL_DYNAMODB (or AWS_ENDPOINT_URL), then
-`--aws` (the table in the account and region the AWS credentials name), then the
-DynamoDB Local of a running `make run`. With none of them the command stops and says how
-to aim it; aimed at AWS it names the account, region and table before it writes.
+The table seed and migrate_shards write to, in order: `--endpoint`, then
+AWS_ENDPOINT_URL_DYNAMODB (or AWS_ENDPOINT_URL), then `--aws` (the table in the account
+and region the AWS credentials name), then the DynamoDB Local of a running `make run`.
+The API the smoke test walks: `--url`, else the `--stack`'s apiUrl output, else the
+running `make run`'s. With none of them a command stops and says how to aim it; aimed
+at AWS it names the account, region and table before it writes.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +26,43 @@ NO_TARGET = (
     "or give --endpoint URL (or set AWS_ENDPOINT_URL_DYNAMODB), or --aws for the table "
     "EVENTS_TABLE_NAME names in AWS_REGION."
 )
+
+
+class UsageError(Exception):
+    """The command cannot start: no URL, or the Pulumi CLI could not give one."""
+
+
+def stack_output(name: str, stack: str | None) -> str:
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise UsageError(
+            "give --url: the default, `pulumi stack output apiUrl`, needs the Pulumi CLI, "
+            "which is not on PATH."
+        )
+    command = [pulumi, "stack", "output", name, *(["--stack", stack] if stack else [])]
+    shown = " ".join(["pulumi", *command[1:]])
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            command, capture_output=True, text=True, timeout=120, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"`{shown}` did not answer within 120 s") from None
+    if result.returncode != 0 or not result.stdout.strip():
+        raise UsageError(f"`{shown}` failed: {result.stderr.strip() or 'no output'}")
+    return result.stdout.strip()
+
+
+def default_url(stack: str | None) -> str:
+    """The named stack's apiUrl, else the running `make run`'s API; never a guess."""
+    if stack:
+        return stack_output("apiUrl", stack)
+    running = running_instance()
+    if running is None:
+        raise UsageError(
+            "no API to test: give --url URL, or --stack NAME for a stack's apiUrl output, "
+            "or start `make run` (its API is found by itself)."
+        )
+    return running.api_url
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
