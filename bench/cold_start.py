@@ -20,8 +20,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from bench.child import EVENT_ID, REPO_ROOT, BenchError
+from bench.child import EVENT_ID, BenchError
 from bench.stats import compared, milliseconds, summary
+from local.paths import REPO_ROOT
 
 # `started`, `initialised`, `answered`: time.monotonic_ns(), one clock for every process.
 SERVICE_PROGRAM = """

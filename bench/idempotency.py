@@ -135,16 +135,15 @@ def rows(figure: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
     latency = figure["latency"]
     return [
         (
-            "create write units, keyed vs plain",
+            "create WCU, keyed vs plain",
             f"{measured['keyed']['median']:g} WCU",
             f"{measured['plain']['median']:g} WCU",
             f"{measured['keyed']['median'] / measured['plain']['median']:.1f}",
-            f"reported, measured on DynamoDB Local; AWS by item size: "
-            f"{aws['keyed_low']}-{aws['keyed_high']} vs {aws['plain']} WCU",
+            f"reported (Local); AWS: {aws['keyed_low']}-{aws['keyed_high']} vs {aws['plain']}",
             "",
         ),
         (
-            "create warm median, keyed vs plain",
+            "create median, keyed vs plain",
             f"{latency['service']['median']:.2f} ms",
             f"{latency['floor']['median']:.2f} ms",
             f"{latency['median_ratio']:.2f}",
@@ -152,7 +151,7 @@ def rows(figure: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
             "",
         ),
         (
-            "create warm p99, keyed vs plain",
+            "create p99, keyed vs plain",
             f"{latency['service']['p99']:.2f} ms",
             f"{latency['floor']['p99']:.2f} ms",
             f"{latency['p99_ratio']:.2f}",

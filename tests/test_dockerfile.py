@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from infra.stack_settings import PLATFORMS
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 from tests.dockerfile import Dockerfile, Stage, parse_dockerfile
 
 # Build machines: a CI runner or a Linux laptop, and an Apple-silicon or Graviton machine.

@@ -27,4 +27,6 @@ def test_keyed_and_plain_creates_are_metered_and_timed(
     assert figure["item_bytes"]["record"] < 1024
     assert units == {"plain": 2.0, "keyed": 6.0}
     assert figure["units_aws"] == {"plain": 2, "keyed_low": 5, "keyed_high": 6}
-    assert_reported(results, tmp_path, "create write units, keyed vs plain", "create warm median")
+    assert_reported(
+        results, tmp_path, "create WCU, keyed vs plain", "create median, keyed vs plain"
+    )

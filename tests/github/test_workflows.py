@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import subprocess
 import sys
 import tomllib
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 from service.app import create_app
 from service.handler import build_handler
 from service.settings import Settings
@@ -189,11 +190,15 @@ def test_each_run_previews_its_stack_once() -> None:
     assert "workflow_run" not in jobs["preview"]["if"]
 
 
-def test_the_image_check_sends_an_event_the_app_answers() -> None:
+def test_the_image_check_sends_an_event_the_app_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     (step,) = [
         step for step in load(CI)["jobs"]["image"]["steps"] if "HEALTH_EVENT" in step.get("env", {})
     ]
     event = json.loads(step["env"]["HEALTH_EVENT"])
+    # As under the emulator, which names the function: the init refuses the local secret.
+    assert '--env EVENTS_CURSOR_SECRET="$(openssl rand -hex 24)"' in step["run"]
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "test_function")
+    monkeypatch.setenv("EVENTS_CURSOR_SECRET", secrets.token_hex(24))
     handler = build_handler(create_app(Settings()))  # as the image's CMD builds it
 
     answer = handler(event, SimpleNamespace(aws_request_id="ci"))

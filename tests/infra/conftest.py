@@ -11,16 +11,15 @@ import asyncio
 import json
 import runpy
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
 
+from local.paths import REPO_ROOT
 from tests.infra.mocks import AwsMocks, RecordingMonitor, Registered
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = REPO_ROOT / "infra" / "__main__.py"
 PROJECT = "events-api"
 STACKS = ("dev", "prod")

@@ -11,7 +11,8 @@ from typing import Any
 import botocore.session
 
 from infra.function import XRAY_ACTIONS
-from tests.infra.conftest import REPO_ROOT, Deployment, deploy
+from local.paths import REPO_ROOT
+from tests.infra.conftest import Deployment, deploy
 from tests.test_image import deployed_sources
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

@@ -13,7 +13,8 @@ import pytest
 from infra.build_context import image_tag
 from infra.image import pinned_uri
 from infra.stack_settings import PLATFORMS
-from tests.infra.conftest import REPO_ROOT, Deployment, deploy
+from local.paths import REPO_ROOT
+from tests.infra.conftest import Deployment, deploy
 from tests.infra.mocks import ACCOUNT, REGION, AwsMocks, is_secret
 
 REPOSITORY = "aws:ecr/repository:Repository"

@@ -22,8 +22,9 @@ import pytest
 import urllib3.util.connection
 from fastapi import FastAPI
 
-from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
+from local.dynamodb_local import DynamoDBLocal
 from local.lambda_events import SHAPES, LambdaClient, rest_api_event
+from local.paths import REPO_ROOT
 from service import snapstart
 from service.app import create_app
 from service.handler import build_handler

@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, ensure_keys_table
+from local.dynamodb_local import DynamoDBLocal, ensure_keys_table
+from local.paths import REPO_ROOT
 from service.app import create_app
 from service.table import create_table_request, keys_table_name
 from tests.conftest import make_settings, table_snapshot
@@ -197,7 +198,7 @@ def test_without_url_or_pulumi_cli_the_error_says_what_to_do(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
 
-    assert main([]) == 2
+    assert main(["--stack", "dev"]) == 2
 
     error = capsys.readouterr().err
     assert "--url" in error
