@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Required, TypedDict
 
 from service.cursor import CursorCodec
 from service.errors import InvalidCursor, StoreUnavailable
@@ -38,6 +38,16 @@ READ_UNIT_BYTES = 4096
 class Page(NamedTuple):
     items: list[EventRecord]
     next_cursor: str | None
+
+
+class ListingQuery(TypedDict, total=False):
+    """The arguments of `EventListing.page`, for the code that passes them on."""
+
+    status: Required[str | None]
+    limit: Required[int]
+    cursor: str | None
+    date_from: str | None
+    date_to: str | None
 
 
 @dataclass
