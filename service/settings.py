@@ -6,14 +6,19 @@ AWS the Pulumi program sets the same variables on the function.
 
 from __future__ import annotations
 
+import math
 import os
 from functools import cache, lru_cache
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS
+from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS, shards_to_read
 
+# A request answers (503 at worst) this long after its last DynamoDB call may end, and a
+# deployment gives listings at least this budget: see Settings.request_budget_within.
+ANSWER_MARGIN_SECONDS = 1
+MIN_REQUEST_BUDGET_SECONDS = 1
 # Only good for a laptop: every deployed stack sets its own secret (see infra/).
 LOCAL_CURSOR_SECRET = "local-development-cursor-secret"  # noqa: S105
 
@@ -93,6 +98,19 @@ class Settings(BaseModel):
         """The longest a request waits on DynamoDB before it answers (503 at worst)."""
         return self.dynamodb_request_budget + self.dynamodb_call_limit
 
+    def request_budget_within(self, function_timeout: float) -> float:
+        """The request budget under a function timeout: the last call a request starts
+        still ends, and the service answers, before Lambda stops it (a timed-out
+        invocation is a bare 502 from API Gateway)."""
+        return function_timeout - ANSWER_MARGIN_SECONDS - self.dynamodb_call_limit
+
+    @property
+    def min_function_timeout(self) -> int:
+        """The shortest function timeout, in whole seconds, that leaves the least budget."""
+        return (
+            math.ceil(self.dynamodb_call_limit) + MIN_REQUEST_BUDGET_SECONDS + ANSWER_MARGIN_SECONDS
+        )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -102,16 +120,15 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _reads_cover_writes(self) -> Settings:
-        if self.status_shards_read is not None and self.status_shards_read < self.status_shards:
-            raise ValueError(
-                "EVENTS_STATUS_SHARDS_READ must be at least EVENTS_STATUS_SHARDS: a listing "
-                "that skips shards being written would miss events."
-            )
+        try:
+            shards_to_read(self.status_shards, self.status_shards_read)
+        except ValueError as error:
+            raise ValueError(f"EVENTS_STATUS_SHARDS_READ: {error}") from None
         return self
 
     @property
     def status_shards_to_read(self) -> int:
-        return self.status_shards_read or self.status_shards
+        return shards_to_read(self.status_shards, self.status_shards_read)
 
 
 @cache

@@ -28,13 +28,14 @@ from typing import Any
 
 import httpx
 
+from service.errors import PROBLEM_MEDIA_TYPE
+
 # No real event is planned that far ahead, so the date-bounded listing is one short page.
 SMOKE_DATE = "2099-12-31"
 LIST_WAIT_SECONDS = 15.0
 LIST_PAGES_PER_ATTEMPT = 10
 REQUEST_TIMEOUT_SECONDS = 15.0
 SHOWN_BODY_CHARS = 2000
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 Check = Callable[[httpx.Response], str | None]
 """Looks at a response with the expected status; returns what is wrong with it, or None."""

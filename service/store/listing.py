@@ -39,6 +39,23 @@ class Page(NamedTuple):
     next_cursor: str | None
 
 
+class Deadline:
+    """One request's budget for DynamoDB calls (Settings.dynamodb_request_budget), started
+    when the page's reads start."""
+
+    def __init__(self, budget: float) -> None:
+        self._end = time.monotonic() + budget
+
+    def spent(self) -> bool:
+        return time.monotonic() >= self._end
+
+    def before_another_call(self) -> None:
+        """A request that already spent its budget makes no further DynamoDB call (the
+        first call always goes: the budget is positive and starts with the page)."""
+        if self.spent():
+            raise StoreUnavailable("The event store is answering too slowly; retry shortly.")
+
+
 class ListingQuery(TypedDict, total=False):
     """The arguments of `EventListing.page`, for the code that passes them on."""
 
@@ -82,7 +99,7 @@ class EventListing:
         date_from: str | None = None,
         date_to: str | None = None,
     ) -> Page:
-        deadline = time.monotonic() + self._request_budget
+        deadline = Deadline(self._request_budget)
         if status is None:
             return self._scan_page(limit, self._resume(cursor, None), deadline)
         # The cursor does not bind the shard count: its position means the same in any layout.
@@ -104,7 +121,7 @@ class EventListing:
     def _next_cursor(self, query: list[Any] | None, position: Any) -> str:
         return self._cursors.encode({"v": CURSOR_VERSION, "q": query, "p": position})
 
-    def _scan_page(self, limit: int, after: Any, deadline: float) -> Page:
+    def _scan_page(self, limit: int, after: Any, deadline: Deadline) -> Page:
         if after is not None and not isinstance(after, str):
             raise InvalidCursor("The cursor was not issued by this API or has been altered.")
         start_key = {PARTITION_KEY: {"S": after}} if after else None
@@ -113,7 +130,7 @@ class EventListing:
         # has a null cursor instead of leading to an empty page.
         while len(items) <= limit:
             request: dict[str, Any] = {"TableName": self._table, "Limit": limit + 1 - len(items)}
-            _before_another_call(deadline)
+            deadline.before_another_call()
             if start_key:
                 request["ExclusiveStartKey"] = start_key
             with dynamodb_errors():
@@ -126,7 +143,7 @@ class EventListing:
         more = len(items) > limit or bool(start_key)
         return Page(page, self._next_cursor(None, page[-1]["eventId"]) if more and page else None)
 
-    def _status_page(self, query: list[Any], limit: int, after: Any, deadline: float) -> Page:
+    def _status_page(self, query: list[Any], limit: int, after: Any, deadline: Deadline) -> Page:
         """Merge the shards of one status in (date, eventId) order.
 
         The merge puts index keys on the page in global order, so the last key shown is
@@ -143,13 +160,13 @@ class EventListing:
         )
 
         def refill(dry: list[Shard], wanted: int, live: int) -> None:
-            _before_another_call(deadline)
+            deadline.before_another_call()
             self._read_all(read, dry, self._batch_size(wanted, live))
 
         page = merge.page(limit, refill)
         # One item beyond the page, from any shard, proves there is a next page. Past the
         # budget the look-ahead is skipped: the cursor then may lead to an empty last page.
-        if not merge.buffered() and time.monotonic() < deadline:
+        if not merge.buffered() and not deadline.spent():
             self._read_all(read, merge.unfinished(), 1)
         if page:
             self._item_bytes = max(item_bytes(item) for item in page)
@@ -233,10 +250,3 @@ def _key_condition(
     elif date_to is not None:
         condition += f" AND {DATE_KEY_ATTRIBUTE} < :to"
     return condition, values
-
-
-def _before_another_call(deadline: float) -> None:
-    """A request that already spent its budget makes no further DynamoDB call (the first
-    call always goes: the budget is positive and starts with the page)."""
-    if time.monotonic() >= deadline:
-        raise StoreUnavailable("The event store is answering too slowly; retry shortly.")
