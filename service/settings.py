@@ -6,7 +6,6 @@ AWS the Pulumi program sets the same variables on the function.
 
 from __future__ import annotations
 
-import math
 import os
 from functools import cache, lru_cache
 from typing import Any
@@ -15,10 +14,6 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS, shards_to_read
 
-# A request answers (503 at worst) this long after its last DynamoDB call may end, and a
-# deployment gives listings at least this budget: see Settings.request_budget_within.
-ANSWER_MARGIN_SECONDS = 1
-MIN_REQUEST_BUDGET_SECONDS = 1
 # Only good for a laptop: every deployed stack sets its own secret (see infra/).
 LOCAL_CURSOR_SECRET = "local-development-cursor-secret"  # noqa: S105
 
@@ -97,19 +92,6 @@ class Settings(BaseModel):
     def request_time_limit(self) -> float:
         """The longest a request waits on DynamoDB before it answers (503 at worst)."""
         return self.dynamodb_request_budget + self.dynamodb_call_limit
-
-    def request_budget_within(self, function_timeout: float) -> float:
-        """The request budget under a function timeout: the last call a request starts
-        still ends, and the service answers, before Lambda stops it (a timed-out
-        invocation is a bare 502 from API Gateway)."""
-        return function_timeout - ANSWER_MARGIN_SECONDS - self.dynamodb_call_limit
-
-    @property
-    def min_function_timeout(self) -> int:
-        """The shortest function timeout, in whole seconds, that leaves the least budget."""
-        return (
-            math.ceil(self.dynamodb_call_limit) + MIN_REQUEST_BUDGET_SECONDS + ANSWER_MARGIN_SECONDS
-        )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.settings import ANSWER_MARGIN_SECONDS, MIN_REQUEST_BUDGET_SECONDS, Settings
+from service.settings import Settings
 
 
 def test_listings_read_the_shards_written_unless_told_otherwise() -> None:
@@ -54,13 +54,3 @@ def test_an_invalid_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("EVENTS_STATUS_SHARDS", "0")
     with pytest.raises(ValidationError, match="EVENTS_STATUS_SHARDS"):
         Settings()
-
-
-@pytest.mark.parametrize("timeout", [None, 25, 60])
-def test_the_budget_within_a_function_timeout_answers_before_it(timeout: int | None) -> None:
-    defaults = Settings.model_construct()
-    timeout = timeout or defaults.min_function_timeout
-    budget = defaults.request_budget_within(timeout)
-    assert budget >= MIN_REQUEST_BUDGET_SECONDS
-    deployed = Settings.model_validate({"EVENTS_DYNAMODB_REQUEST_BUDGET": budget})
-    assert deployed.request_time_limit + ANSWER_MARGIN_SECONDS == pytest.approx(timeout)
