@@ -135,6 +135,9 @@ def cold_start_figure(bench: Bench) -> dict[str, Any]:
     result = cold_start.measure(
         templates()["get"], bench.workload_ids[7], bench.env, bench.profile.cold_processes
     )
+    result["restore"] = cold_start.restore(
+        templates()["get"], bench.workload_ids[7], bench.env, bench.profile.cold_processes
+    )
     if bench.profile.cold_layer_rounds:
         result["import_layers"] = cold_start.import_layers(
             bench.env, bench.profile.cold_layer_rounds
