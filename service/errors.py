@@ -89,6 +89,18 @@ class StoreUnavailable(EventsError):
     title = "Service temporarily unavailable"
 
 
+class StoreFailure(EventsError):
+    """DynamoDB refused a call for a reason no retry gets past (a ValidationException,
+    AccessDeniedException, a request the store built wrong); the store logs the cause.
+
+    A 500, not a 503: a 503 with Retry-After tells clients and their SDKs to come back,
+    and they would, for a fault only a fix or a deploy removes (a policy, a bug). It also
+    keeps these apart from throttling in the logs and on the 5xx alarm's runbook.
+    """
+
+    slug = "store-failure"
+
+
 def problem_body(
     status: int,
     title: str,

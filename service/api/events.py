@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic.json_schema import SkipJsonSchema
 
-from service.api.deps import IfMatchDep, StoreDep, call_store, require_json
+from service.api.deps import IfMatchDep, StoreDep, require_json
 from service.api.idempotency import (
     REPLAYED_HEADER,
     IdempotencyKeyDep,
@@ -95,9 +95,9 @@ async def create_event(
     """
     fields = body.model_dump(by_alias=True, mode="json", exclude_none=True)
     if key is None:
-        event = await call_store(request, store.create, fields)
+        event = await store.create(fields)
         return event_response(request, event, status_code=201, created=True)
-    created = await call_store(request, store.create_with_key, caller_scope(request), key, fields)
+    created = await store.create_with_key(caller_scope(request), key, fields)
     response = event_response(request, created.event, status_code=201, created=True)
     if created.replayed:
         response.headers[REPLAYED_HEADER] = "true"
@@ -151,9 +151,7 @@ async def list_events(
     _check_query(request, date_from is not None or date_to is not None, status)
     if date_from and date_to and date_from > date_to:
         raise _query_error("from", "from must not be after to.")
-    page = await call_store(
-        request,
-        store.list_events,
+    page = await store.list_events(
         status=status.value if status else None,
         limit=limit,
         cursor=cursor,
@@ -174,7 +172,7 @@ async def list_events(
     responses=event_responses(200, 404, 413, 422, 503),
 )
 async def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
-    return event_response(request, await call_store(request, store.get, event_id))
+    return event_response(request, await store.get(event_id))
 
 
 async def _update(
@@ -195,9 +193,8 @@ async def _update(
                 }
             ]
         )
-    return event_response(
-        request, await call_store(request, store.update, event_id, changes, versions)
-    )
+    event = await store.update(event_id, changes, versions)
+    return event_response(request, event)
 
 
 _UPDATE_DOC = {
@@ -252,5 +249,5 @@ async def patch_event(
 async def delete_event(
     request: Request, event_id: EventIdPath, store: StoreDep, versions: IfMatchDep
 ) -> Response:
-    await call_store(request, store.delete, event_id, versions)
+    await store.delete(event_id, versions)
     return Response(status_code=204)

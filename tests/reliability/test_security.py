@@ -137,7 +137,7 @@ def test_an_unexpected_dynamodb_error_is_a_bare_500(
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/events/anything")
     problem = assert_problem(response, 500)
-    assert problem["detail"] == "The server failed to answer this request."
+    assert problem["type"] == "urn:events-api:problem:store-failure"
     assert leaks(response.text) == []
     assert missing_security_headers(response.headers) == []
 

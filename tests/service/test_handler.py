@@ -18,10 +18,9 @@ from fastapi import FastAPI
 from local.dynamodb_local import DynamoDBLocal
 from local.lambda_events import SHAPES, LambdaClient, LambdaResponse, Shape, rest_api_event
 from local.paths import REPO_ROOT
+from service.errors import PROBLEM_MEDIA_TYPE
 from service.handler import build_handler
 from tests.conftest import make_settings, new_event, service_environment, table_snapshot
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(params=SHAPES, ids=[shape.name for shape in SHAPES])
@@ -37,7 +36,7 @@ def lambda_client(app: FastAPI, shape: Shape) -> LambdaClient:
 
 def assert_problem(response: LambdaResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.result
-    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
     # Text, not base64: a REST API without binary media types would pass base64 on as is.
     assert response.result["isBase64Encoded"] is False
     body: dict[str, Any] = response.json()
