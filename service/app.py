@@ -11,13 +11,14 @@ from __future__ import annotations
 import http
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import Match
 
 from service.api import events, health
+from service.api.query import refuse_unknown_query
+from service.api.strict_json import MalformedBody
 from service.docs import add_docs
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -27,7 +28,9 @@ from service.errors import (
     http_problem,
     problem_response,
 )
+from service.field_errors import bounded, field_errors
 from service.logs import configure_logging, logger
+from service.methods import MethodsMiddleware, served_methods
 from service.middleware import ProblemCORSMiddleware, RequestContextMiddleware
 from service.settings import Settings, get_settings
 from service.store import EventStore
@@ -64,12 +67,14 @@ def create_app(
         # "/events/x/" is a 404 problem, not a 307 to a URL rebuilt from Host and scheme
         # (behind API Gateway that URL can lose the stage or the https).
         redirect_slashes=False,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.store = EventStore.from_settings(settings, dynamodb_client)
     app.include_router(health.router)
     app.include_router(events.router)
     add_docs(app)
     _add_error_handlers(app)
+    app.add_middleware(MethodsMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             ProblemCORSMiddleware,
@@ -83,17 +88,6 @@ def create_app(
     api_key_required = settings.api_key_required
     app.openapi = lambda: _openapi(app, api_key_required)  # type: ignore[method-assign]
     return app
-
-
-def _field_errors(error: RequestValidationError) -> list[dict[str, str]]:
-    fields = []
-    for item in error.errors():
-        location = [str(part) for part in item.get("loc", ())]
-        if location and location[0] in {"body", "query", "path", "header"}:
-            location = location[1:] or [location[0]]
-        message = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
-        fields.append({"field": ".".join(location) or "body", "message": message})
-    return fields
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -113,44 +107,38 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         if any(item.get("type") == "json_invalid" for item in error.errors()):
             return _malformed_json()
+        errors, count = bounded(field_errors(error.errors()))
         return problem_response(
             422,
             "Invalid request",
-            "One or more fields or parameters are invalid; see errors.",
+            "One or more fields or parameters are invalid; see errors"
+            + (f" (the first {len(errors)} of {count})." if count > len(errors) else "."),
             "validation-error",
-            errors=_field_errors(error),
+            errors=errors,
+            error_count=count,
         )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
-            # FastAPI's own 400 for a body json.loads gave up on: nested too deep, or an
-            # integer of more digits than Python converts.
-            return _malformed_json()
+            # FastAPI's own 400 for a body the parser refused: not UTF-8, a repeated key,
+            # nested too deep, or an integer of more digits than Python converts.
+            cause = error.__cause__
+            return _malformed_json(cause.detail if isinstance(cause, MalformedBody) else None)
         phrase = http.HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else None
         if error.status_code == 404 and detail in (None, phrase):
             detail = f"Nothing is served at {request.url.path[:200]!r}."
         headers = dict(error.headers or {})
         if error.status_code == 405:
-            headers["Allow"] = _allowed_methods(request)
+            headers["Allow"] = ", ".join(served_methods(request.scope))
         return http_problem(error.status_code, detail, headers)
 
 
-def _malformed_json() -> Response:
+def _malformed_json(detail: str | None = None) -> Response:
     return problem_response(
-        400, "Malformed JSON", "The request body is not valid JSON.", "malformed-json"
+        400, "Malformed JSON", detail or "The request body is not valid JSON.", "malformed-json"
     )
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method the path serves: Starlette's own 405 names only its first route's."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
 
 
 def _openapi(app: FastAPI, api_key_required: bool) -> dict[str, Any]:

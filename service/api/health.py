@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.responses import problem_responses
 from service.models import Health
 
 router = APIRouter(tags=["health"])
@@ -15,7 +14,6 @@ router = APIRouter(tags=["health"])
     response_model=Health,
     summary="Liveness check",
     operation_id="readHealth",
-    responses=problem_responses(413),
 )
 async def read_health() -> dict[str, str]:
     return {"status": "ok"}
