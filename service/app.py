@@ -11,13 +11,12 @@ from __future__ import annotations
 import http
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from service.api import events, health
-from service.api.query import refuse_unknown_query
 from service.api.strict_json import MalformedBody
 from service.docs import add_docs
 from service.errors import (
@@ -67,7 +66,6 @@ def create_app(
         # "/events/x/" is a 404 problem, not a 307 to a URL rebuilt from Host and scheme
         # (behind API Gateway that URL can lose the stage or the https).
         redirect_slashes=False,
-        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.store = EventStore.from_settings(settings, dynamodb_client)
     app.include_router(health.router)

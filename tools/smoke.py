@@ -28,6 +28,8 @@ from typing import Any
 
 import httpx
 
+from service.models import sample_event
+
 # No real event is planned that far ahead, so the date-bounded listing is one short page.
 SMOKE_DATE = "2099-12-31"
 LIST_WAIT_SECONDS = 15.0
@@ -59,15 +61,15 @@ class Smoke:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         self.event_id = f"smoke-{stamp}-{secrets.token_hex(3)}"
         self.path = f"/events/{self.event_id}"
-        self.body = {
-            "eventId": self.event_id,
-            "title": "Smoke test",
-            "description": "Created by tools.smoke and deleted by the same run.",
-            "date": SMOKE_DATE,
-            "location": "Nowhere (smoke test)",
-            "capacity": 1,
-            "organizer": "events-api smoke test",
-        }
+        self.body = sample_event(
+            eventId=self.event_id,
+            title="Smoke test",
+            description="Created by tools.smoke and deleted by the same run.",
+            date=SMOKE_DATE,
+            location="Nowhere (smoke test)",
+            capacity=1,
+            organizer="events-api smoke test",
+        )
         self._sent_create = False
         self._gone = False
         self._requests = 0

@@ -13,7 +13,7 @@ from service.api.deps import StoreDep, call_store, require_json
 from service.api.preconditions import Preconditions, PreconditionsDep
 from service.api.query import query_error
 from service.api.responses import event_responses, page_responses, problem_responses
-from service.api.strict_json import StrictJSONRoute
+from service.api.route import ApiRoute
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from service.errors import VersionMismatch
 from service.models import (
@@ -28,7 +28,7 @@ from service.models import (
 )
 from service.store import EventRecord, EventStore
 
-router = APIRouter(prefix="/events", tags=["events"], route_class=StrictJSONRoute)
+router = APIRouter(prefix="/events", tags=["events"], route_class=ApiRoute)
 
 # The URL, the OpenAPI document and every error name it `eventId`, like the body field.
 EventIdPath = Annotated[EventId, Path(alias="eventId")]

@@ -11,24 +11,21 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 
 
 def query_error(name: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
 
 
-def _names(dependant: Dependant) -> set[str]:
+def query_parameters(dependant: Dependant) -> frozenset[str]:
+    """The query parameters an operation declares, its dependencies' included."""
     names = {param.alias for param in dependant.query_params}
     for dependency in dependant.dependencies:
-        names |= _names(dependency)
-    return names
+        names |= query_parameters(dependency)
+    return frozenset(names)
 
 
-async def refuse_unknown_query(request: Request) -> None:
-    """An app-wide dependency: runs before the route's own dependencies and its body."""
-    route = request.scope.get("route")
-    known = _names(route.dependant) if isinstance(route, APIRoute) else set()
+def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
     for name in request.query_params:
         if name not in known:
             raise query_error(name[:100], "is not a parameter of this operation")

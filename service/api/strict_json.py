@@ -5,19 +5,17 @@ keys, and reads every number with a fraction or exponent as a float, so 0.999999
 arrives as 1.0. Each is a way for two parsers (a gateway, an auditor, this service) to read
 one body differently. So bodies are read here: RFC 8259 §8.1 (JSON between systems is
 UTF-8), a repeated key refused, and a non-integer number kept exact as a `Decimal` that no
-integer field accepts. The routes use `StrictJSONRoute`, FastAPI's documented way to give a
-route its own `Request` class.
+integer field accepts. Every route reads its body through `StrictJSONRequest`
+(service/api/route.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from typing import Any
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi import Request
 
 # Integers of more digits than this stay Decimals: int() of "1e100000000" would take
 # seconds and memory, and no field takes a number that large.
@@ -64,13 +62,3 @@ class StrictJSONRequest(Request):
         if not hasattr(self, "_json"):
             self._json = loads(await self.body())
         return self._json
-
-
-class StrictJSONRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def strict_handler(request: Request) -> Response:
-            return await handler(StrictJSONRequest(request.scope, request.receive))
-
-        return strict_handler
