@@ -37,14 +37,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+# API Gateway gives up on a Lambda integration after this long (one home for the figure).
+from infra.limits import INTEGRATION_TIMEOUT_SECONDS
 from local.lambda_context import LocalContext
 
 RIE_INVOCATIONS_PATH = "/2015-03-31/functions/function/invocations"
 PROXY_RESOURCE = "/{proxy+}"
 # The name events carry when no stage is in the URL (a custom domain maps to some stage).
 UNNAMED_STAGE = "local"
-# API Gateway gives up on a Lambda integration after 29 seconds.
-INTEGRATION_TIMEOUT_SECONDS = 29.0
 # The headers the gateway sets itself, whatever the function returned.
 _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 
