@@ -58,6 +58,7 @@ ONE_LINE_TEXT_PATTERN = (
 )
 TEXT_PATTERN = f"^[^{_CONTROLS}]*[^{_CONTROLS}{_BREAKS}{_SPACES}][^{_CONTROLS}]*$"
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
+_DATE = re.compile(DATE_PATTERN)
 
 
 class EventStatus(StrEnum):
@@ -67,7 +68,7 @@ class EventStatus(StrEnum):
 
 
 def _event_id(value: str) -> str:
-    if not 1 <= len(value) <= MAX_EVENT_ID_LENGTH or not _EVENT_ID.match(value):
+    if not 1 <= len(value) <= MAX_EVENT_ID_LENGTH or not _EVENT_ID.fullmatch(value):
         raise ValueError(f"must be {EVENT_ID_RULE}")
     return value
 
@@ -94,7 +95,8 @@ def _text(max_length: int, one_line: bool) -> AfterValidator:
 
 def _calendar_date(value: str) -> str:
     try:
-        if len(value) != 10:
+        # fromisoformat alone also takes 20260514 and 2026-W20-4.
+        if not _DATE.fullmatch(value):
             raise ValueError
         dt.date.fromisoformat(value)
     except ValueError:

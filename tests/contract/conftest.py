@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -86,7 +87,9 @@ class Api:
 
     def url(self, operation: Operation, **path: str) -> str:
         values = {"eventId": self.event["eventId"], **path}
-        return re.sub(r"\{(\w+)\}", lambda name: values[name.group(1)], operation.path)
+        return re.sub(
+            r"\{(\w+)\}", lambda name: quote(values[name.group(1)], safe=""), operation.path
+        )
 
     def valid_body(self, operation: Operation) -> dict[str, Any] | None:
         """A body the operation accepts: its required properties, or else one to change."""

@@ -31,7 +31,7 @@ from tests.contract.conftest import (
 )
 
 # Values no schema rule lets through, tried in turn where a pattern applies.
-PATTERN_BREAKERS = (" ", "a b", "\x01", "\u200b")
+PATTERN_BREAKERS = (" ", "a b", "\x01", "\u200b", "a\n")
 
 
 def invalid_values(schema: dict[str, Any], as_text: bool) -> list[Any]:
@@ -46,8 +46,9 @@ def invalid_values(schema: dict[str, Any], as_text: bool) -> list[Any]:
         if "maxLength" in schema:
             values.append("a" * (schema["maxLength"] + 1))
         if "pattern" in schema:
-            pattern = re.compile(schema["pattern"])
-            values += [value for value in PATTERN_BREAKERS if not pattern.search(value)][:1]
+            # JSON Schema patterns are ECMA-262: `$` is the end of the text, Python's `\Z`.
+            pattern = re.compile(schema["pattern"].replace("$", r"\Z"))
+            values += [value for value in PATTERN_BREAKERS if not pattern.search(value)]
         if schema.get("format") == "date":
             values += ["2026-02-30", "2026-2-3"]
     if schema.get("type") == "integer":

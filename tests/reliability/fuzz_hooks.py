@@ -29,6 +29,7 @@ _RULE_MESSAGES = (
     "is required for date ranges",
     "must not be after to",
     "cannot change: it must equal the eventId",
+    "Send at least one field to change.",
     "The cursor was not issued by this API",
     "The cursor belongs to a different listing",
 )
@@ -75,8 +76,11 @@ def _follow_rules(case: FuzzCase) -> None:
         and "eventId" in case.body
         and _valid_at(case, ParameterLocation.BODY)
     ):
-        # The body may repeat the eventId, but never change it.
+        # The body may repeat the eventId, but never change it; alone it changes nothing,
+        # which the document (minProperties: 1) cannot say.
         case.body["eventId"] = case.path_parameters["eventId"]
+        if len(case.body) == 1:
+            case.body["status"] = "active"
 
 
 @schemathesis.hook
