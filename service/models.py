@@ -189,6 +189,9 @@ PageSize = Annotated[
 ]
 
 
+Status = Annotated[EventStatus, Field(examples=[EventStatus.ACTIVE.value])]
+
+
 class _Schema(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False)
 
@@ -207,7 +210,7 @@ class EventBase(_Request):
     location: Location
     capacity: Capacity
     organizer: Organizer
-    status: EventStatus = EventStatus.ACTIVE
+    status: Status = EventStatus.ACTIVE
 
 
 class EventCreate(EventBase):
@@ -251,17 +254,11 @@ _optional(EventCreate, "event_id")
 _optional(EventUpdate, *EventUpdate.model_fields)
 
 
-class Event(_Schema):
-    """A stored event, as every response shows it."""
+class Event(EventBase):
+    """A stored event, as every response shows it: the fields, with eventId and status
+    always present, and what the server sets."""
 
-    event_id: EventId
-    title: str
-    description: str
-    date: str
-    location: str
-    capacity: int
-    organizer: str
-    status: EventStatus
+    status: Status
     created_at: str = Field(
         description="RFC 3339 UTC, set by the server", examples=["2026-01-10T09:30:00.000Z"]
     )
@@ -281,11 +278,8 @@ def _example(model: type[BaseModel]) -> dict[str, Any]:
     """Each field's first example, from the field rules themselves."""
     example = {}
     for name, field in model.model_fields.items():
-        examples = field.examples or (
-            [field.default.value] if isinstance(field.default, EventStatus) else None
-        )
-        if examples:
-            example[field.alias or name] = examples[0]
+        if field.examples:
+            example[field.alias or name] = field.examples[0]
     return example
 
 
