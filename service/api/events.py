@@ -1,4 +1,4 @@
-"""The /events routes: validate, make one store call, shape the HTTP response."""
+"""The /events routes: validate, call the store, shape the HTTP response."""
 
 from __future__ import annotations
 
@@ -60,7 +60,10 @@ def event_response(
     dependencies=JSON_BODY,
 )
 async def create_event(request: Request, body: EventCreate, store: StoreDep) -> Response:
-    """Store a new event. Answers 409, leaving the stored event untouched, if the id exists."""
+    """Store a new event. Answers 409, leaving the stored event untouched, if the id exists.
+
+    POST only ever creates: `If-None-Match: *` may say so, and changes nothing.
+    """
     fields = body.model_dump(by_alias=True, mode="json", exclude_none=True)
     event = await call_store(request, store.create, fields)
     return event_response(request, event, status_code=201, created=True)
