@@ -10,8 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench import idempotency
+
 MIB = 1024 * 1024
 COLD_START_TARGET, COLD_START_AIM = 1.5, 1.3
+# SnapStart: the first request after a restore against a warm one of the same process.
+RESTORE_FIRST_TARGET = 1.5
 WARM_MEDIAN_TARGET, WARM_MEDIAN_AIM, WARM_P99_TARGET = 1.3, 1.1, 1.5
 LIST_LATENCY_TARGET = 1.3
 # "Flat": the largest table's page costs no more than the smallest's, within rounding.
@@ -69,6 +73,52 @@ def _cold_start_rows(cold: dict[str, Any]) -> list[Row]:
             _ms(botocore),
             f"{cold['botocore_median_ratio']:.2f}",
             "reference",
+            "",
+        ),
+        *(_restore_rows(cold) if "restore" in cold else []),
+    ]
+
+
+def _restore_rows(cold: dict[str, Any]) -> list[Row]:
+    restore = cold["restore"]
+    first, warm = restore["first"]["median"], restore["warm"]["median"]
+    to_warm = restore["first_to_warm"]["median"]
+
+    def versus(label: str, service: float, floor: float, ratio: float) -> Row:
+        return (
+            label,
+            _ms(service) if service else "",
+            _ms(floor) if floor else "",
+            f"{ratio:.2f}",
+            "reported",
+            "",
+        )
+
+    unhooked = cold["phases"]["service"]["first_call_ms"]
+    floor_first = cold["phases"]["floor"]["first_call_ms"]
+    return [
+        (
+            "SnapStart restore, first GET / warm GET",
+            f"{_ms(first)} / {_ms(warm)}",
+            "",
+            f"{to_warm:.3f}",
+            f"<= {RESTORE_FIRST_TARGET}",
+            _verdict(to_warm <= RESTORE_FIRST_TARGET),
+        ),
+        versus(
+            "  vs a GET on a new connection",
+            restore["fresh_connection"]["median"],
+            0,
+            restore["first_to_fresh"]["median"],
+        ),
+        versus("  vs the first GET without the hooks", unhooked, 0, first / unhooked),
+        versus("  vs the floor's first GetItem", 0, floor_first, first / floor_first),
+        (
+            "  init the hooks add (at publish)",
+            _ms(restore["hooks_ms"]["median"]),
+            "",
+            "",
+            "reported",
             "",
         ),
     ]
@@ -179,6 +229,7 @@ ROWS = {
     "memory": _memory_rows,
     "http": _http_rows,
     "footprint": _footprint_rows,
+    "idempotency": idempotency.rows,
 }
 
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, footprint, http
+from bench import cold_start, footprint, http, idempotency
 from bench.child import REPO_ROOT, BenchError, run_child
 from bench.data import LISTED_STATUS, load_events, make_events
 from bench.plot import draw
@@ -32,7 +32,7 @@ from service.store import to_item
 from service.table import DEFAULT_STATUS_SHARDS, status_shard_key
 
 RESULTS = REPO_ROOT / "bench" / "results"
-FIGURES = ("footprint", "cold_start", "warm_get", "list_page", "memory", "http")
+FIGURES = ("footprint", "cold_start", "warm_get", "list_page", "memory", "http", "idempotency")
 WORKLOAD_TABLE, SHARDED_TABLE, UNSHARDED_TABLE = (
     "bench-workload",
     "bench-sharded",
@@ -135,6 +135,9 @@ def cold_start_figure(bench: Bench) -> dict[str, Any]:
     result = cold_start.measure(
         templates()["get"], bench.workload_ids[7], bench.env, bench.profile.cold_processes
     )
+    result["restore"] = cold_start.restore(
+        templates()["get"], bench.workload_ids[7], bench.env, bench.profile.cold_processes
+    )
     if bench.profile.cold_layer_rounds:
         result["import_layers"] = cold_start.import_layers(
             bench.env, bench.profile.cold_layer_rounds
@@ -233,6 +236,7 @@ MEASURES: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "list_page": list_page_figure,
     "memory": memory_figure,
     "http": http_figure,
+    "idempotency": idempotency.figure,
 }
 
 

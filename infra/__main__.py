@@ -58,6 +58,8 @@ function = EventsFunction(
         log_retention_days=config.telemetry.log_retention_days,
         tracing=config.telemetry.tracing,
         api_key_required=config.api.require_api_key,
+        keys_table_name=data.keys_table.name,
+        keys_table_arn=data.keys_table.arn,
     ),
 )
 api = EventsApi(

@@ -33,7 +33,14 @@ TABLE_ACTIONS = (
     "dynamodb:Scan",
 )
 INDEX_ACTIONS = ("dynamodb:Query",)
-DYNAMODB_OPERATIONS = tuple(action.split(":")[1] for action in TABLE_ACTIONS + INDEX_ACTIONS)
+# Creates with an Idempotency-Key: a TransactWriteItems of two Puts, which IAM authorises
+# as PutItem on each table (there is no TransactWriteItems action to grant).
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
+KEYS_TABLE_ACTIONS = ("dynamodb:PutItem",)
+TRANSACTION_OPERATIONS = ("TransactWriteItems",)
+DYNAMODB_OPERATIONS = (
+    tuple(action.split(":")[1] for action in TABLE_ACTIONS + INDEX_ACTIONS) + TRANSACTION_OPERATIONS
+)
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # X-Ray has no resource-level permissions: these two actions only accept Resource "*".
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
@@ -61,7 +68,7 @@ def assume_role_policy(service: str) -> str:
 
 
 def execution_policy(
-    table_arn: str, index_arn: str, log_group_arn: str, tracing: bool
+    table_arn: str, index_arn: str, log_group_arn: str, tracing: bool, keys_table_arn: str
 ) -> dict[str, Any]:
     statements: list[dict[str, Any]] = [
         {
@@ -75,6 +82,12 @@ def execution_policy(
             "Effect": "Allow",
             "Action": list(INDEX_ACTIONS),
             "Resource": [index_arn],
+        },
+        {
+            "Sid": "IdempotencyKeys",
+            "Effect": "Allow",
+            "Action": list(KEYS_TABLE_ACTIONS),
+            "Resource": [keys_table_arn],
         },
         {
             "Sid": "OwnLogGroup",
@@ -101,6 +114,8 @@ class EventsFunctionArgs:
     log_retention_days: int
     tracing: bool
     api_key_required: bool  # API Gateway checks it; the service only documents it
+    keys_table_name: pulumi.Input[str]
+    keys_table_arn: pulumi.Input[str]
 
 
 def live_routing(
@@ -151,8 +166,10 @@ class EventsFunction(pulumi.ComponentResource):
             f"{name}-policy",
             role=self.role.id,
             policy=pulumi.Output.json_dumps(
-                pulumi.Output.all(args.table_arn, args.index_arn, self.log_group.arn).apply(
-                    lambda arns: execution_policy(arns[0], arns[1], arns[2], args.tracing)
+                pulumi.Output.all(
+                    args.table_arn, args.index_arn, self.log_group.arn, args.keys_table_arn
+                ).apply(
+                    lambda arns: execution_policy(arns[0], arns[1], arns[2], args.tracing, arns[3])
                 )
             ),
             opts=child,
@@ -182,6 +199,7 @@ class EventsFunction(pulumi.ComponentResource):
             environment={
                 "variables": {
                     "EVENTS_TABLE_NAME": args.table_name,
+                    "EVENTS_IDEMPOTENCY_TABLE_NAME": args.keys_table_name,
                     "EVENTS_STATUS_SHARDS": str(settings.status_shards),
                     "EVENTS_STATUS_SHARDS_READ": str(settings.status_shards_to_read),
                     "EVENTS_CURSOR_SECRET": secret,

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from service.table import create_table_request
+from service.table import KEY_EXPIRY_ATTRIBUTE, create_keys_table_request, create_table_request
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -337,7 +337,9 @@ def serving_database(db_path: Path | None = None) -> Iterator[tuple[DynamoDBLoca
 
     with DynamoDBLocal(db_path) as local:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local.endpoint_url
-        yield local, ensure_table(local.client(), Settings().table_name)
+        settings = Settings()
+        ensure_keys_table(local.client(), settings.keys_table_name)
+        yield local, ensure_table(local.client(), settings.table_name)
 
 
 def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
@@ -349,6 +351,20 @@ def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
     client.get_waiter("table_exists").wait(
         TableName=table_name,
         WaiterConfig={"Delay": 0.2, "MaxAttempts": 100},  # type: ignore[typeddict-item]
+    )
+    return True
+
+
+def ensure_keys_table(client: DynamoDBClient, table_name: str) -> bool:
+    """Create the idempotency-key table if it is missing, with its TTL as AWS has it
+    (DynamoDB Local accepts the setting but never deletes anything)."""
+    try:
+        client.create_table(**create_keys_table_request(table_name))
+    except client.exceptions.ResourceInUseException:
+        return False
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": KEY_EXPIRY_ATTRIBUTE},
     )
     return True
 
@@ -366,6 +382,7 @@ def create_configured_table(wait_seconds: float) -> str:
     while True:
         try:
             created = ensure_table(client, settings.table_name)
+            ensure_keys_table(client, settings.keys_table_name)
             break
         except BotoCoreError as error:  # not answering yet, as a container just started
             if time.monotonic() > deadline:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS
+from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS, keys_table_name
 
 # Only good for a laptop: every deployed stack sets its own secret (see infra/).
 LOCAL_CURSOR_SECRET = "local-development-cursor-secret"  # noqa: S105
@@ -76,6 +76,19 @@ class Settings(BaseModel):
     dynamodb_request_budget: float = Field(
         default=10.0, gt=0, validation_alias="EVENTS_DYNAMODB_REQUEST_BUDGET"
     )
+
+    # Idempotency-Key records (service/store/idempotency.py): their table (unset: the
+    # events table's name plus "-idempotency-keys") and how long a key is remembered.
+    idempotency_table_name: str | None = Field(
+        default=None, min_length=3, validation_alias="EVENTS_IDEMPOTENCY_TABLE_NAME"
+    )
+    idempotency_key_ttl: int = Field(
+        default=24 * 3600, ge=1, validation_alias="EVENTS_IDEMPOTENCY_KEY_TTL"
+    )
+
+    @property
+    def keys_table_name(self) -> str:
+        return self.idempotency_table_name or keys_table_name(self.table_name)
 
     @property
     def dynamodb_call_limit(self) -> float:

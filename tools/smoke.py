@@ -2,8 +2,10 @@
 
     python -m tools.smoke [--url URL] [--api-key KEY] [--stack NAME]
 
-Steps: health; create an event with a unique id; get it; list by status until it shows
-(a global secondary index is eventually consistent, so the list is retried briefly);
+Steps: health; create an event with a unique id and an Idempotency-Key; send the same
+create again and check it is answered as a replay of the first; get it; list by status
+until it shows (a global secondary index is eventually consistent, so the list is retried
+briefly);
 update it with If-Match; check that a stale If-Match is refused; delete it; check that
 it is gone (404). Whatever fails, the event it created is deleted before it exits.
 
@@ -37,6 +39,9 @@ LIST_PAGES_PER_ATTEMPT = 10
 REQUEST_TIMEOUT_SECONDS = 15.0
 SHOWN_BODY_CHARS = 2000
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The published names (README, OpenAPI document), not imported: this checks the contract.
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 Check = Callable[[httpx.Response], str | None]
 """Looks at a response with the expected status; returns what is wrong with it, or None."""
@@ -86,7 +91,18 @@ class Smoke:
             201,
             _all(_json_has(**self.body, version=1), _etag("1")),
             json=self.body,
+            headers={IDEMPOTENCY_KEY_HEADER: self.event_id},
         ).json()
+        # A client that lost that answer sends it again: it must get the same answer back.
+        self.step(
+            "create again (replay)",
+            "POST",
+            "/events",
+            201,
+            _all(_json_has(**created), _etag("1"), _replayed),
+            json=self.body,
+            headers={IDEMPOTENCY_KEY_HEADER: self.event_id},
+        )
         self.step("get", "GET", self.path, 200, _json_has(**created))
         self.find_in_listing(created)
         changed = self.step(
@@ -238,6 +254,11 @@ def _etag(version: str) -> Check:
         return None if etag == f'"{version}"' else f"ETag is {etag!r}, expected '\"{version}\"'"
 
     return check
+
+
+def _replayed(response: httpx.Response) -> str | None:
+    marker = response.headers.get(REPLAYED_HEADER)
+    return None if marker == "true" else f"{REPLAYED_HEADER} is {marker!r}, expected 'true'"
 
 
 def _problem(response: httpx.Response) -> str | None:

@@ -102,6 +102,10 @@ def test_cold_start_and_http(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> N
     for kind in ("service", "floor", "botocore"):
         assert cold["samples"][kind]
         assert cold["phases"][kind]["init_ms"] > 0
+    restore = cold["restore"]
+    assert restore["first"]["n"] == restore["warm"]["n"] == TINY.cold_processes
+    assert restore["hooks_ms"]["median"] > 0
+    assert "SnapStart restore, first GET" in table(results)
 
     if shutil.which("wrk") is None:
         assert "apt-get install wrk" in figures["http"]["error"]

@@ -63,9 +63,10 @@ class Deployment:
     def all(self, type_: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.type == type_]
 
-    def one(self, type_: str) -> Registered:
-        found = self.all(type_)
-        assert len(found) == 1, f"{len(found)} resources of type {type_}"
+    def one(self, type_: str, suffix: str = "") -> Registered:
+        """The one resource of this type (whose name ends with `suffix`, when given)."""
+        found = [resource for resource in self.all(type_) if resource.name.endswith(suffix)]
+        assert len(found) == 1, f"{len(found)} resources of type {type_} named *{suffix}"
         return found[0]
 
 

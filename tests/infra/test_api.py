@@ -213,7 +213,7 @@ def test_outputs_are_ready_to_use(stack: Deployment) -> None:
 
     assert outputs["apiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{stack.stack}"
     assert outputs["docsUrl"] == f"{outputs['apiUrl']}/docs"
-    assert outputs["tableName"] == stack.one("aws:dynamodb/table:Table").state["name"]
+    assert outputs["tableName"] == stack.one("aws:dynamodb/table:Table", "-table").state["name"]
     assert outputs["functionName"] == stack.one("aws:lambda/function:Function").state["name"]
     assert re.match(r"^/aws/lambda/", outputs["logGroupName"])
     for name in ("apiUrl", "docsUrl", "tableName", "functionName", "imageUri", "logGroupName"):

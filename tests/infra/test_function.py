@@ -27,11 +27,14 @@ def test_size_and_limits_come_from_the_stack_settings(stack: Deployment) -> None
     assert "lambda.amazonaws.com" in role.inputs["assumeRolePolicy"]
 
 
+TABLE = "aws:dynamodb/table:Table"
+
+
 def test_the_environment_is_what_the_service_reads(stack: Deployment) -> None:
     config = parse_config(PROJECT, stack.stack, deployed_settings(stack.stack))
     variables = stack.one(FUNCTION).inputs["environment"]["variables"]
 
-    assert variables["EVENTS_TABLE_NAME"] == stack.one("aws:dynamodb/table:Table").state["name"]
+    assert variables["EVENTS_TABLE_NAME"] == stack.one(TABLE, "-table").state["name"]
     assert variables["EVENTS_STATUS_SHARDS"] == str(config.function.status_shards)
     assert variables["EVENTS_STATUS_SHARDS_READ"] == str(config.function.status_shards_to_read)
     # prod's document declares the key its API Gateway requires (Swagger UI's Authorize).

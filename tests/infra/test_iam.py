@@ -18,6 +18,15 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 OPERATOR_ACTIONS = {"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
 
 
+def iam_actions(called: set[str]) -> set[str]:
+    """The IAM actions that authorise these calls: a transaction is authorised item by
+    item, as the PutItem each of its Puts is (the only kind the store sends)."""
+    return {
+        "dynamodb:PutItem" if action == "dynamodb:TransactWriteItems" else action
+        for action in called
+    }
+
+
 def dynamodb_actions_called(sources: Iterable[Path] | None = None) -> set[str]:
     """`dynamodb:<Operation>` for each DynamoDB client method the code (by default, the
     deployed code) calls or hands on to be called.
@@ -71,7 +80,21 @@ def test_the_code_calls_what_the_service_is_known_to_call() -> None:
         "dynamodb:DeleteItem",
         "dynamodb:Scan",
         "dynamodb:Query",
+        "dynamodb:TransactWriteItems",
     }
+
+
+def test_transactions_hold_only_puts() -> None:
+    # iam_actions maps a transaction to PutItem: a Delete, Update or ConditionCheck in one
+    # would need another grant.
+    source = (REPO_ROOT / "service" / "store" / "idempotency.py").read_text()
+    kinds = {"Put", "Update", "Delete", "ConditionCheck"}
+    used = {
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and node.value in kinds
+    }
+    assert used == {"Put"}
 
 
 def test_operator_calls_are_left_out_only_because_their_code_is_not_deployed() -> None:
@@ -112,7 +135,7 @@ def test_no_wildcard_action_or_resource_anywhere(stack: Deployment) -> None:
 
 
 def test_dynamodb_actions_are_exactly_those_the_code_calls(stack: Deployment) -> None:
-    called = dynamodb_actions_called()
+    called = iam_actions(dynamodb_actions_called())
     granted: set[str] = set()
     for _, _, document in policy_documents(stack):
         for statement in document["Statement"]:
@@ -122,8 +145,8 @@ def test_dynamodb_actions_are_exactly_those_the_code_calls(stack: Deployment) ->
     assert called - granted == set(), "called but not granted"
 
 
-def test_dynamodb_access_is_on_the_table_and_its_index_only(stack: Deployment) -> None:
-    table = stack.one("aws:dynamodb/table:Table")
+def test_dynamodb_access_is_on_the_tables_and_the_index_only(stack: Deployment) -> None:
+    table = stack.one("aws:dynamodb/table:Table", "-table")
     table_arn = table.state["arn"]
     index_arns = {
         f"{table_arn}/index/{index['name']}" for index in table.inputs["globalSecondaryIndexes"]
@@ -134,8 +157,11 @@ def test_dynamodb_access_is_on_the_table_and_its_index_only(stack: Deployment) -
             if action.startswith("dynamodb:"):
                 resources_by_action.setdefault(action, set()).update(as_list(statement["Resource"]))
 
-    # The store queries only the index, and reads, writes and scans only the table.
+    keys_arn = stack.one("aws:dynamodb/table:Table", "-keys").state["arn"]
+    # The store queries only the index, puts key records in their table (transactions),
+    # and reads, writes and scans only the events table.
     assert resources_by_action.pop("dynamodb:Query") == index_arns
+    assert resources_by_action.pop("dynamodb:PutItem") == {table_arn, keys_arn}
     assert all(resources == {table_arn} for resources in resources_by_action.values())
 
 

@@ -32,6 +32,9 @@ _RULE_MESSAGES = (
     "Send at least one field to change.",
     "The cursor was not issued by this API",
     "The cursor belongs to a different listing",
+    # An Idempotency-Key names one request: the generator reuses the document's example
+    # key with other bodies.
+    "was used for a request with another body",
 )
 
 
