@@ -107,6 +107,7 @@ def problem_body(
     detail: str,
     slug: str | None = None,
     errors: Sequence[Mapping[str, str]] | None = None,
+    error_count: int | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
@@ -116,6 +117,7 @@ def problem_body(
     }
     if errors is not None:
         body["errors"] = list(errors)
+        body["errorCount"] = len(errors) if error_count is None else error_count
     return body
 
 
@@ -126,12 +128,13 @@ def problem_response(
     slug: str | None = None,
     errors: Sequence[Mapping[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    error_count: int | None = None,
 ) -> Response:
     all_headers = dict(headers or {})
     if status == 503:
         all_headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return Response(
-        content=json.dumps(problem_body(status, title, detail, slug, errors)).encode(),
+        content=json.dumps(problem_body(status, title, detail, slug, errors, error_count)).encode(),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=all_headers,

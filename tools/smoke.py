@@ -31,6 +31,7 @@ import httpx
 
 from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from service.errors import PROBLEM_MEDIA_TYPE
+from service.models import sample_event
 from tools.target import UsageError, default_url
 
 # No real event is planned that far ahead, so the date-bounded listing is one short page.
@@ -59,15 +60,15 @@ class Smoke:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         self.event_id = f"smoke-{stamp}-{secrets.token_hex(3)}"
         self.path = f"/events/{self.event_id}"
-        self.body = {
-            "eventId": self.event_id,
-            "title": "Smoke test",
-            "description": "Created by tools.smoke and deleted by the same run.",
-            "date": SMOKE_DATE,
-            "location": "Nowhere (smoke test)",
-            "capacity": 1,
-            "organizer": "events-api smoke test",
-        }
+        self.body = sample_event(
+            eventId=self.event_id,
+            title="Smoke test",
+            description="Created by tools.smoke and deleted by the same run.",
+            date=SMOKE_DATE,
+            location="Nowhere (smoke test)",
+            capacity=1,
+            organizer="events-api smoke test",
+        )
         self._sent_create = False
         self._gone = False
         self._requests = 0

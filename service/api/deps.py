@@ -10,26 +10,15 @@ DynamoDB calls of `EventStore` run for this request.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, ParamSpec, TypeVar, Unpack
 
-from fastapi import Depends, Header, Request
-from pydantic.json_schema import SkipJsonSchema
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.errors import UnsupportedMediaType, VersionMismatch
+from service.errors import UnsupportedMediaType
 from service.store import EventRecord, EventStore, ListingQuery, Page
 from service.store.idempotency import Created
-
-MAX_IF_MATCH_TAGS = 10
-_ENTITY_TAG = r'(?:W/)?"[0-9]{1,18}"'
-# "*", or one to ten of the entity tags this API issues; anything else can never match.
-IF_MATCH_PATTERN = (
-    rf"^(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG}){{0,{MAX_IF_MATCH_TAGS - 1}}})$"
-)
-_IF_MATCH = re.compile(IF_MATCH_PATTERN)
-_VERSION = re.compile(r'"([0-9]+)"')
 
 
 async def require_json(request: Request) -> None:
@@ -96,31 +85,3 @@ async def get_store(request: Request) -> AsyncEventStore:
 
 
 StoreDep = Annotated[AsyncEventStore, Depends(get_store)]
-
-
-async def expected_versions(
-    if_match: Annotated[
-        str | SkipJsonSchema[None],
-        Header(
-            description="Only act if the event is at this version: the ETag of a previous "
-            'response, such as `"3"`. `*` matches any existing event.',
-            json_schema_extra={"pattern": IF_MATCH_PATTERN},
-        ),
-    ] = None,
-) -> list[int] | None:
-    """The versions an `If-Match` header accepts; None when any version will do.
-
-    A value that is not `*` or a list of our entity tags can never match, so it is a 412
-    like any other mismatch.
-    """
-    if if_match is None:
-        return None
-    value = if_match.strip(" \t")
-    if not _IF_MATCH.fullmatch(value):
-        raise VersionMismatch(f"If-Match {if_match[:100]!r} matches no version of this event.")
-    if value == "*":
-        return None
-    return [int(version) for version in _VERSION.findall(value)]
-
-
-IfMatchDep = Annotated[list[int] | None, Depends(expected_versions)]
