@@ -212,8 +212,9 @@ class Settings(BaseModel):
             raise ValueError(
                 f"EVENTS_STATUS_SHARDS_READ={self.status_shards_read} is below "
                 f"EVENTS_STATUS_SHARDS={self.status_shards}; allowed: at least "
-                f"EVENTS_STATUS_SHARDS, since {error}."
-            ) from None
+                "EVENTS_STATUS_SHARDS, since a listing that skips shards being written "
+                "would miss events."
+            ) from error
         return self
 
     @property

@@ -15,8 +15,9 @@ the snapshot. None of the requests can change data:
 
 - reads ask for an event id no client is expected to use, and for the last day the API
   takes (9999-12-31), which no real event is on; whatever they find, they only read;
-- updates and deletes carry `If-Match: "0"`, a version no event ever has (versions start
-  at 1), so DynamoDB refuses them on their condition;
+- updates and deletes carry an If-Match of the largest version the API issues, which no
+  event reaches (one update a microsecond would take 30,000 years), so DynamoDB refuses
+  them on their condition;
 - other writes (a create) carry a body that fails validation before any DynamoDB call, so
   botocore's first PutItem, like its first Scan (a listing without `status` reads events),
   is left to the first request that makes one.
@@ -60,8 +61,9 @@ if TYPE_CHECKING:
 # The runtime's hook API: https://pypi.org/project/snapshot-restore-py/
 HOOKS_MODULE = "snapshot_restore_py"
 WARM_UP_EVENT_ID = "snapstart-warm-up"
-# Versions start at 1: a write conditional on version 0 is always refused.
-NO_VERSION = '"0"'
+# A well-formed entity tag (so the write reaches DynamoDB's condition, as a real one
+# does) that names a version no event reaches: the write is always refused there.
+NO_VERSION = '"999999999999999999"'
 # What a listing is asked for: the last day the API takes, which no real event is on, so
 # its Query reads nothing; each operation gets the parameters it declares.
 LISTING_QUERY = {"status": "active", "from": "9999-12-31", "to": "9999-12-31"}
@@ -111,12 +113,13 @@ class WarmUpContext:
 
 
 def example_body(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
-    """A valid body for `operation`, from the examples its schema publishes: the fields of
-    the schema's first alternative (the update schema's first field that is a change)."""
+    """A valid body for `operation`, from the examples its schema publishes: its required
+    fields, or, for the update schema (none required), its first field that is a change:
+    the path's id in the body must equal the path's, so eventId would be refused."""
     content = operation["requestBody"]["content"]["application/json"]["schema"]
     schema = document["components"]["schemas"][content["$ref"].rsplit("/", 1)[-1]]
     properties = schema["properties"]
-    names = schema.get("anyOf", [{"required": list(properties)}])[0]["required"]
+    names = schema.get("required") or [next(name for name in properties if name != "eventId")]
     return {
         name: properties[name]["examples"][0] for name in names if "examples" in properties[name]
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -117,3 +117,14 @@ def table_snapshot(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
             break
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     return sorted(items, key=lambda item: item["eventId"]["S"])
+
+
+def outside_make(environment: Mapping[str, str]) -> dict[str, str]:
+    """`environment` without what a running make hands its children (MAKELEVEL, MAKEFLAGS
+    and its jobserver): a `make` a test starts then speaks as one typed in a shell, even
+    when the suite itself runs under `make test`."""
+    return {
+        name: value
+        for name, value in environment.items()
+        if name not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
+    }

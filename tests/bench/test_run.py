@@ -22,6 +22,7 @@ from bench.run import FIGURES, Profile, run
 from local.dynamodb_local import DynamoDBLocal
 from local.paths import REPO_ROOT
 from service.table import DEFAULT_STATUS_SHARDS
+from tests.conftest import outside_make
 
 TINY = Profile(
     name="tiny",
@@ -133,7 +134,7 @@ def test_a_missing_prerequisite_is_one_line_before_anything_runs(tmp_path: Path)
     completed = subprocess.run(
         [shutil.which("make") or "make", "--no-print-directory", "bench-quick"],
         cwd=REPO_ROOT,
-        env={**os.environ, "PATH": str(tmp_path)},
+        env=outside_make({**os.environ, "PATH": str(tmp_path)}),
         capture_output=True,
         text=True,
         timeout=60,

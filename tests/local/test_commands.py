@@ -22,6 +22,7 @@ import pytest
 
 from local.dynamodb_local import docker_available, free_port
 from local.paths import REPO_ROOT
+from tests.conftest import outside_make
 
 # Valid, and recognisable: it must never show, whatever else is wrong.
 CANARY_SECRET = "CANARY-cursor-secret-0123456789-abcdef"
@@ -79,7 +80,7 @@ def _environment(tmp: Path, variables: Mapping[str, str]) -> dict[str, str]:
         AWS_SHARED_CREDENTIALS_FILE=str(tmp / "none"),
         EVENTS_LOCAL_DATA_DIR=str(tmp / "data"),
     )
-    return {**environment, **variables}
+    return outside_make({**environment, **variables})
 
 
 def run(arguments: list[str], variables: Mapping[str, str], tmp: Path) -> Run:

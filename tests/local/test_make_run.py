@@ -13,6 +13,7 @@ import pytest
 
 from local.dynamodb_local import free_port
 from local.paths import REPO_ROOT
+from tests.conftest import outside_make
 
 STOP_SECONDS = 20.0  # generous: the machine may be busy; the server needs about a second
 
@@ -28,11 +29,13 @@ def test_a_signal_to_the_make_process_stops_the_server_and_dynamodb_local(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
     port = free_port()
-    environment = {
-        **{name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
-        "EVENTS_LOCAL_DATA_DIR": str(tmp_path),
-        "EVENTS_DYNAMODB_LOCAL_ENGINE": "java",
-    }
+    environment = outside_make(
+        {
+            **{name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
+            "EVENTS_LOCAL_DATA_DIR": str(tmp_path),
+            "EVENTS_DYNAMODB_LOCAL_ENGINE": "java",
+        }
+    )
     make = subprocess.Popen(
         ["make", "--no-print-directory", "run", f"PORT={port}"],
         cwd=REPO_ROOT,
