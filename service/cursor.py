@@ -15,9 +15,12 @@ import json
 from typing import Any
 
 from service.errors import InvalidCursor
+from service.field_errors import in_words
 
 MAX_CURSOR_LENGTH = 4096
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+CURSOR_PATTERN = in_words(
+    r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$", "must be the nextCursor of a page, unchanged"
+)
 _MAC_BYTES = 16
 
 

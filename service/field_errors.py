@@ -33,6 +33,17 @@ _MESSAGES = {
 }
 
 
+# A pattern's rule in words, registered where the pattern is declared (`in_words`): a
+# client is told what to send, never a regular expression.
+_PATTERN_RULES: dict[str, str] = {}
+
+
+def in_words(pattern: str, rule: str) -> str:
+    """Declare `pattern` with the message a value that does not match it gets; returns it."""
+    _PATTERN_RULES[pattern] = rule
+    return pattern
+
+
 def public_name(location: Iterable[Any]) -> str:
     """`("body", "capacity", "function-before[...]")` -> `capacity`; `("body",)` -> `body`."""
     parts = [str(part) for part in location]
@@ -61,6 +72,8 @@ def _message(error: Mapping[str, Any]) -> str:
             kind, "at most" if kind == "less_than_equal" else "less than"
         )
         return f"must be {word} {bound}"
+    if kind == "string_pattern_mismatch" and context.get("pattern") in _PATTERN_RULES:
+        return _PATTERN_RULES[context["pattern"]]
     return _MESSAGES.get(kind, "is invalid")
 
 

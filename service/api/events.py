@@ -106,6 +106,8 @@ async def list_events(
             description="`nextCursor` of the previous page, with the same `status`, `from` "
             "and `to`; opaque",
             pattern=CURSOR_PATTERN,
+            # FastAPI leaves a validated pattern out of an optional parameter's schema.
+            json_schema_extra={"pattern": CURSOR_PATTERN},
         ),
     ] = None,
     date_from: Annotated[

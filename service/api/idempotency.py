@@ -14,11 +14,16 @@ from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic.json_schema import SkipJsonSchema
 
+from service.field_errors import in_words
+
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 # Visible ASCII: no space, no control character, nothing a proxy might rewrite.
-KEY_PATTERN = rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$"
+KEY_PATTERN = in_words(
+    rf"^[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}$",
+    f"must be 1-{MAX_KEY_LENGTH} visible ASCII characters, with no spaces",
+)
 # The scope of keys sent by a caller API Gateway did not identify (no API key).
 ANONYMOUS_SCOPE = "-"
 
@@ -32,6 +37,8 @@ async def idempotency_key(
             min_length=1,
             max_length=MAX_KEY_LENGTH,
             pattern=KEY_PATTERN,
+            # FastAPI leaves a validated pattern out of an optional parameter's schema.
+            json_schema_extra={"pattern": KEY_PATTERN},
             description="Makes the create safe to retry: a unique value per new event (a "
             "UUID, say), 1-255 visible ASCII characters. A later request with the same key "
             "and body gets the first answer again, with `Idempotent-Replayed: true`, and "

@@ -110,12 +110,14 @@ class Api:
         query: dict[str, Any] | None = None,
         body: Any = ...,
         method: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         return self.client.request(
             method or operation.method,
             self.url(operation, **(path or {})),
             params=query,
             json=self.valid_body(operation) if body is ... else body,
+            headers=headers,
         )
 
 

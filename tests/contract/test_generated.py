@@ -30,6 +30,9 @@ from tests.contract.conftest import (
     resolve,
 )
 
+# What a message must never be: these tell a client nothing about what to send instead.
+VAGUE = {"", "is invalid", "is not in the form this API accepts"}
+
 # Values no schema rule lets through, tried in turn where a pattern applies.
 PATTERN_BREAKERS = (" ", "a b", "\x01", "\u200b", "a\n")
 
@@ -57,15 +60,28 @@ def invalid_values(schema: dict[str, Any], as_text: bool) -> list[Any]:
     return values
 
 
+def sendable(where: str, value: Any) -> bool:
+    # An empty path segment is another URL, not a value of this one; a header carries
+    # visible Latin-1 text only (httpx refuses the rest before sending).
+    if where == "path":
+        return bool(value != "")
+    if where == "header":
+        return isinstance(value, str) and value.isprintable() and value.isascii()
+    return True
+
+
 def cases(operation: Operation) -> list[tuple[str, str, Any]]:
-    """(where, public name, invalid value) for every parameter and body property."""
+    """(where, public name, invalid value) for every parameter and body property.
+
+    Conditional headers (If-*, RFC 9110 §13.1) are left out: a value that cannot match is
+    a failed precondition, 412 (tests/contract/test_conditional.py), not a 422."""
     found = [
         (param["in"], param["name"], value)
-        for where in ("path", "query")
+        for where in ("path", "query", "header")
         for param in operation.parameters(where)
+        if not (where == "header" and param["name"].lower().startswith("if-"))
         for value in invalid_values(param["schema"], as_text=True)
-        # An empty path segment is another URL, not a value of this one.
-        if not (where == "path" and value == "")
+        if sendable(where, value)
     ]
     schema = operation.body_schema
     for name, prop in (schema or {}).get("properties", {}).items():
@@ -92,13 +108,16 @@ def test_each_invalid_value_is_one_error_named_for_it(api: Api, operation: Opera
             request["path"] = {name: str(value)}
         elif where == "query":
             request["query"] = {name: str(value)}
+        elif where == "header":
+            request["headers"] = {name: str(value)}
         else:
             request["body"] = {**(body or {}), name: value}
         response = api.send(operation, **request)
         assert response.status_code == 422, (where, name, value, response.text)
         errors = response.json()["errors"]
         assert [error["field"] for error in errors] == [name], (where, name, value, errors)
-        assert errors[0]["message"], errors
+        # The rule in words, never a generic shrug: a client must learn what to send.
+        assert errors[0]["message"] not in VAGUE, (where, name, value, errors)
     assert api.snapshot() == before
 
 
