@@ -22,8 +22,19 @@ use_local_credentials()
 TEST_CURSOR_SECRET = "test-cursor-secret-0123456789"
 
 
+# A DynamoDB Local already running, for runs of the suite that start many sessions in a row
+# (`make mutation` runs one per mutant): each skips the engine's start-up.
+RUNNING_DYNAMODB_LOCAL = "EVENTS_TEST_DYNAMODB_ENDPOINT"
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    running = os.environ.get(RUNNING_DYNAMODB_LOCAL)
+    if running:
+        local = DynamoDBLocal()
+        local.endpoint_url = running
+        yield local
+        return
     with DynamoDBLocal() as local:
         yield local
 
