@@ -59,6 +59,15 @@ def test_each_domain_error_has_its_problem_type(client: TestClient) -> None:
     assert client.get("/events/taken").json() == event
 
 
+def test_a_plain_http_error_is_titled_with_its_reason_phrase(client: TestClient) -> None:
+    for response, title in [
+        (client.get("/nothing/here"), "Not Found"),
+        (client.delete("/events"), "Method Not Allowed"),
+    ]:
+        problem = assert_problem(response, response.status_code)
+        assert (problem["type"], problem["title"]) == ("about:blank", title)
+
+
 # Headers
 
 
@@ -81,7 +90,13 @@ def test_a_refused_preflight_keeps_its_cors_headers(cors_client: TestClient) -> 
         "/events/x",
         headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "PATCH"},
     )
-    assert assert_problem(unlisted, 400)["type"] == PROBLEM_TYPE + "cors-refused"
+    problem = assert_problem(unlisted, 400)
+    assert problem == {
+        "type": PROBLEM_TYPE + "cors-refused",
+        "title": "Cross-origin request refused",
+        "status": 400,
+        "detail": "This cross-origin request is not allowed: origin.",
+    }
     # Caches must key a refused preflight on the origin, or a listed origin gets it too.
     assert "origin" in unlisted.headers["vary"].lower()
     assert "access-control-allow-origin" not in unlisted.headers
