@@ -68,6 +68,15 @@ def test_an_update_of_only_its_own_event_id_is_422_not_a_new_version(
     assert client.get(f"/events/{event['eventId']}").headers["etag"] == '"1"'
 
 
+def test_the_document_asks_an_update_for_a_field_besides_event_id(client: TestClient) -> None:
+    """What the 422 above enforces, as the published schema states it for clients."""
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["EventUpdate"]
+    alternatives = [alternative["required"] for alternative in schema["anyOf"]]
+    assert all(len(names) == 1 for names in alternatives)
+    named = sorted(name for (name,) in alternatives)
+    assert named == sorted(set(schema["properties"]) - {"eventId"})
+
+
 # Media types
 
 
