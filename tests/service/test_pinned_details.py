@@ -1,5 +1,6 @@
 """Request details no other suite pins: updates that carry `eventId`, the media types a
-body may be sent as, field names, and cursors that are not even base64.
+body may be sent as, field names, cursors that are not even base64, and the `$default`
+stage of Lambda events.
 
 Each case here failed to notice a change to the code in a mutation run (issue 19): the
 test names what a client relies on, so the same change now fails it.
@@ -11,8 +12,11 @@ import json
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from local.lambda_events import SHAPES, LambdaClient, http_api_event
+from service.handler import build_handler
 from tests.conftest import new_event, table_snapshot
 from tests.service.api.test_events import assert_problem, create
 
@@ -30,9 +34,13 @@ def field_names(problem: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"eventId": "someone-else", "title": "Moved"}, "eventId", "cannot change"),
+        (
+            {"eventId": "someone-else", "title": "Moved"},
+            "eventId",
+            "eventId cannot change: it must equal the id in the path.",
+        ),
         # camelCase only: the Python name of a field is no alias for it.
-        ({"event_id": "mine", "title": "Snake"}, "event_id", "not permitted"),
+        ({"event_id": "mine", "title": "Snake"}, "event_id", "Extra inputs are not permitted"),
     ],
     ids=["another eventId", "snake_case name"],
 )
@@ -50,7 +58,7 @@ def test_an_update_naming_an_event_id_it_cannot_is_422_and_changes_nothing(
     before = table_snapshot(dynamodb, table_name)
     problem = assert_problem(client.request(method, "/events/mine", json=body), 422)
     assert field_names(problem) == [field]
-    assert message in problem["errors"][0]["message"]
+    assert problem["errors"][0]["message"] == message
     assert table_snapshot(dynamodb, table_name) == before
 
 
@@ -157,3 +165,17 @@ def test_a_cursor_that_is_not_two_base64_parts_is_400(client: TestClient, cursor
         params = {"cursor": cursor, **({"status": status} if status else {})}
         problem = assert_problem(client.get("/events", params=params), 400)
         assert problem["type"] == "urn:events-api:problem:invalid-cursor"
+
+
+# Lambda events: "$default" is no path prefix
+
+
+@pytest.mark.parametrize("function_url", [False, True], ids=["http-api", "function-url"])
+def test_on_the_default_stage_a_path_starting_with_its_name_is_just_a_path(
+    app: FastAPI, function_url: bool
+) -> None:
+    """The `$default` stage adds nothing to URLs: `/$default/health` is not `/health`."""
+    handler = build_handler(app)
+    for path, status in [("/health", 200), ("/$default/health", 404)]:
+        event = http_api_event("GET", path, stage="$default", function_url=function_url)
+        assert LambdaClient(handler, SHAPES[0]).send(event).status_code == status, path
