@@ -165,6 +165,33 @@ def test_a_cursor_that_is_not_two_base64_parts_is_400(client: TestClient, cursor
         params = {"cursor": cursor, **({"status": status} if status else {})}
         problem = assert_problem(client.get("/events", params=params), 400)
         assert problem["type"] == "urn:events-api:problem:invalid-cursor"
+        assert problem["detail"] == "The cursor was not issued by this API or has been altered."
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"sort": "date"}, "sort", "Unknown query parameter."),
+        ({"from": "2026-01-01"}, "status", "status is required for date ranges (from, to)."),
+    ],
+)
+def test_a_listing_query_error_names_its_parameter_and_why(
+    client: TestClient, query: dict[str, str], field: str, message: str
+) -> None:
+    problem = assert_problem(client.get("/events", params=query), 422)
+    assert problem["errors"] == [{"field": field, "message": message}]
+
+
+def test_an_if_match_that_is_not_an_entity_tag_is_412_saying_so(client: TestClient) -> None:
+    event = create(client)
+    # Only spaces and tabs around the tags are allowed, not any stray character.
+    response = client.patch(
+        f"/events/{event['eventId']}", json={"title": "x"}, headers={"If-Match": 'X"1"'}
+    )
+    detail = assert_problem(response, 412)["detail"]
+    assert isinstance(detail, str)
+    assert 'X"1"' in detail
+    assert client.get(f"/events/{event['eventId']}").json() == event
 
 
 # Lambda events: "$default" is no path prefix
