@@ -5,14 +5,16 @@
 #   docker build -t events-api .                                  # arm64 (Graviton), the default
 #   docker build --build-arg LAMBDA_ARCH=x86_64 -t events-api .   # x86_64
 #
-# The build stage runs on the build machine's own platform and installs wheels made for
-# the function's, so an arm64 image builds on an x86_64 machine without emulation.
+# Every stage that runs a command runs on the build machine's own platform ($BUILDPLATFORM)
+# and only executes binaries of that platform; the build stage installs wheels made for
+# the function's. The function stage, on the function's platform, only copies. So an
+# arm64 image builds on an x86_64 machine without emulation (tests/test_dockerfile.py).
 
 # Lambda's names for its two architectures: arm64 or x86_64.
 ARG LAMBDA_ARCH=arm64
 
-# The uv release the Makefile pins.
-FROM ghcr.io/astral-sh/uv:0.13.8 AS uv
+# The uv release the Makefile pins, for the machine that runs it: the build stages.
+FROM --platform=$BUILDPLATFORM ghcr.io/astral-sh/uv:0.13.8 AS uv
 
 FROM --platform=$BUILDPLATFORM public.ecr.aws/lambda/python:3.13 AS build
 ARG LAMBDA_ARCH
@@ -40,8 +42,8 @@ COPY service/ task/service/
 RUN python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash task
 
 # Local tools for compose.yaml: the gateway (`python -m local.gateway`) and the one-shot
-# table creation. Runs on the host's own platform; never deployed.
-FROM python:3.13-slim AS local-tools
+# table creation. Runs on the host's own platform, whatever --platform says; never deployed.
+FROM --platform=$BUILDPLATFORM python:3.13-slim AS local-tools
 COPY --from=uv /uv /usr/local/bin/uv
 ENV UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/opt/venv UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1
@@ -51,6 +53,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-default-groups --group gateway
 COPY service/ service/
 COPY local/ local/
+# The AWS limits the gateway shares with the Pulumi program (no Pulumi in it).
+COPY infra/__init__.py infra/limits.py infra/
 CMD ["python", "-m", "local.gateway", "--host", "0.0.0.0"]
 
 # The function: AWS's Lambda Python 3.13 base image, the service package and its

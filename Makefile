@@ -34,11 +34,13 @@ install: $(VENV)/.synced ## create .venv from the lock file
 dynamodb-local: install ## fetch and verify the DynamoDB Local jar (not needed with Docker)
 	$(BIN)/python -m local.dynamodb_local fetch
 
-run: install ## serve the API on http://127.0.0.1:8000 with an in-memory DynamoDB Local
-	$(BIN)/python -m local.serve
+PORT ?= 8000
+
+run: install ## serve the API on http://127.0.0.1:8000 (PORT=8001 for another) with an in-memory DynamoDB Local
+	@$(BIN)/python -m local.serve --port $(PORT)
 
 run-persist: install ## same, keeping the data under .data/
-	$(BIN)/python -m local.serve --persist
+	@$(BIN)/python -m local.serve --persist --port $(PORT)
 
 gateway: install ## the API behind a local API Gateway on http://127.0.0.1:3000/dev, handler in-process
 	$(BIN)/python -m local.gateway --stage dev --dynamodb-local
@@ -72,8 +74,8 @@ COUNT ?= 200
 
 .PHONY: seed openapi
 
-seed: install ## load COUNT (200) sample events into the configured table, or `make run`'s
-	$(BIN)/python -m tools.seed --count $(COUNT)
+seed: install ## load COUNT (200) sample events into `make run`'s table, or the configured one
+	@$(BIN)/python -m tools.seed --count $(COUNT)
 
 openapi: install ## regenerate docs/openapi.json, the published API document
 	$(BIN)/python -m tools.openapi
@@ -83,15 +85,18 @@ bench: install ## every figure against its floor (< 10 min): bench/results/lates
 	$(BIN)/python -m bench.run
 
 bench-quick: install ## the same with smaller samples and tables (< 2 min), into .cache/bench
-	$(BIN)/python -m bench.run --quick --out .cache/bench
+	@$(BIN)/python -m bench.run --quick --out .cache/bench
 
 clean: ## remove the environment, caches and local data
 	rm -rf $(VENV) $(TOOLS) .cache .data .pytest_cache .mypy_cache .ruff_cache
 
+# pdoc cannot evaluate some annotations (pulumi.Input[str] names a type pulumi defines only
+# for type checkers): it shows them as written, and says so once instead of per field.
 docs: install ## code reference of service and infra (pdoc) in build/docs
-	rm -rf $(DOCS_DIR)
-	$(BIN)/python -m pdoc --docformat markdown --output-directory $(DOCS_DIR) $(DOCS_MODULES)
-	@echo "Code reference: $(DOCS_DIR)/index.html"
+	@rm -rf $(DOCS_DIR)
+	@$(BIN)/python -W "ignore:Error parsing type annotation" -m pdoc --docformat markdown \
+		--output-directory $(DOCS_DIR) $(DOCS_MODULES)
+	@echo "Code reference: $(DOCS_DIR)/index.html (annotations pdoc cannot evaluate, such as pulumi.Input[str], appear as written)"
 
 .PHONY: bench-scaling
 bench-scaling: install ## RCU per list page and WCU per write by shard count and table size (~3 min)

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from local.paths import REPO_ROOT
+
 # Lambda request templates carry this where each request's eventId goes.
 EVENT_ID = "__EVENT_ID__"
 

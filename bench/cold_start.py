@@ -20,8 +20,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from bench.child import EVENT_ID, REPO_ROOT, BenchError
+from bench.child import EVENT_ID, BenchError
 from bench.stats import compared, milliseconds, summary
+from local.paths import REPO_ROOT
 
 # `started`, `initialised`, `answered`: time.monotonic_ns(), one clock for every process.
 SERVICE_PROGRAM = """
@@ -67,10 +68,10 @@ PROGRAMS = {
 }
 
 
-def _one_process(program: str, event: str, event_id: str, env: Mapping[str, str]) -> dict[str, Any]:
-    spawned = time.monotonic_ns()
+def _run(program: str, arguments: list[str], env: Mapping[str, str]) -> dict[str, Any]:
+    """Run `program` in a fresh interpreter; what it printed last, as JSON."""
     completed = subprocess.run(  # noqa: S603 - our own interpreter and program
-        [sys.executable, "-c", program, event, event_id],
+        [sys.executable, "-c", program, *arguments],
         env=dict(env),
         cwd=REPO_ROOT,
         capture_output=True,
@@ -80,8 +81,14 @@ def _one_process(program: str, event: str, event_id: str, env: Mapping[str, str]
     lines = completed.stdout.decode().strip().splitlines()
     if completed.returncode != 0 or not lines:
         raise BenchError(f"cold start process failed:\n{completed.stderr.decode()[-3000:]}")
-    # The service writes its access-log line first; the timings are the last line.
-    times = json.loads(lines[-1])
+    # The service writes its access-log lines first; the timings are the last line.
+    printed: dict[str, Any] = json.loads(lines[-1])
+    return printed
+
+
+def _one_process(program: str, event: str, event_id: str, env: Mapping[str, str]) -> dict[str, Any]:
+    spawned = time.monotonic_ns()
+    times = _run(program, [event, event_id], env)
     if times["status"] != 200:
         raise BenchError(f"cold start answered {times['status']}, not 200")
     return {
@@ -116,6 +123,75 @@ def measure(
     }
     result["samples"] = totals
     return result
+
+
+# SnapStart's restore path: the init and the before-snapshot hook run at publish time, the
+# after-restore hook when an environment resumes (it drops the pooled connections); then
+# the first request, warm ones, and requests each on a new connection (the after-restore
+# hook before each), all from the same process. Without the runtime's hook API here, the
+# program calls the hooks service.snapstart registers, as the runtime would.
+RESTORE_PROGRAM = """
+import time
+started = time.monotonic_ns()
+import json, sys
+from service.handler import app, dynamodb_client, handler
+from service import snapstart
+initialised = time.monotonic_ns()
+snapstart.warm_up(handler, app)
+snapstart.refresh(dynamodb_client)
+hooked = time.monotonic_ns()
+
+class Context:
+    aws_request_id = "restore"
+
+event = json.loads(sys.argv[1])
+
+def timed():
+    before = time.perf_counter_ns()
+    response = handler(event, Context())
+    elapsed = time.perf_counter_ns() - before
+    if response["statusCode"] != 200:
+        raise SystemExit(f"GET answered {response['statusCode']}")
+    return elapsed
+
+warm = [timed() for _ in range(%(warm)d)]
+fresh = []
+for _ in range(%(fresh)d):
+    snapstart.refresh(dynamodb_client)
+    fresh.append(timed())
+print(json.dumps({"started": started, "initialised": initialised, "hooked": hooked,
+                  "warm": warm, "fresh": fresh}))
+"""
+# Per restored process: the first request and then warm ones, of which the first few are
+# dropped from its warm median (as the warm GET figure drops a warm-up); then requests on
+# a new connection each.
+RESTORE_WARM, RESTORE_WARMUP, RESTORE_FRESH = 60, 10, 10
+
+
+def restore(
+    event_template: str, event_id: str, env: Mapping[str, str], processes: int
+) -> dict[str, Any]:
+    """`processes` fresh processes that run the SnapStart hooks, then answer GETs."""
+    event = event_template.replace(EVENT_ID, event_id)
+    program = RESTORE_PROGRAM % {"warm": 1 + RESTORE_WARM, "fresh": RESTORE_FRESH}
+    runs = [_run(program, [event], env) for _ in range(processes)]
+
+    def medians(key: str, skip: int = 0) -> list[float]:
+        return [summary([milliseconds(t) for t in run[key][skip:]])["median"] for run in runs]
+
+    first = [milliseconds(run["warm"][0]) for run in runs]
+    warm, fresh = medians("warm", 1 + RESTORE_WARMUP), medians("fresh")
+    return {
+        "first": summary(first),
+        "warm": summary(warm),
+        "fresh_connection": summary(fresh),
+        # Each process's first request against its own warm median and its own requests
+        # on a new connection: what is left of the first request besides the connection.
+        "first_to_warm": summary([f / w for f, w in zip(first, warm, strict=True)]),
+        "first_to_fresh": summary([f / n for f, n in zip(first, fresh, strict=True)]),
+        "init_ms": summary([milliseconds(run["initialised"] - run["started"]) for run in runs]),
+        "hooks_ms": summary([milliseconds(run["hooked"] - run["initialised"]) for run in runs]),
+    }
 
 
 # What the service's init imports, layer on layer, each in a fresh process: where the time

@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.child import REPO_ROOT, BenchError
+from bench.child import BenchError
+from local.paths import REPO_ROOT
 
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
 PLATFORM = "aarch64-manylinux2014"

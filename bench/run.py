@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -20,19 +21,21 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, footprint, http
-from bench.child import REPO_ROOT, BenchError, run_child
+from bench import cold_start, footprint, http, idempotency
+from bench.child import BenchError, run_child
 from bench.data import LISTED_STATUS, load_events, make_events
 from bench.plot import draw
-from bench.report import table
+from bench.report import missed_targets, table
 from bench.stats import compared, summary
 from bench.workload import MIX, PAGE_SIZE, templates
-from local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, ensure_table
+from local.command_line import fail
+from local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, DynamoDBLocalError, ensure_table
+from local.paths import REPO_ROOT
 from service.store import to_item
 from service.table import DEFAULT_STATUS_SHARDS, status_shard_key
 
 RESULTS = REPO_ROOT / "bench" / "results"
-FIGURES = ("footprint", "cold_start", "warm_get", "list_page", "memory", "http")
+FIGURES = ("footprint", "cold_start", "warm_get", "list_page", "memory", "http", "idempotency")
 WORKLOAD_TABLE, SHARDED_TABLE, UNSHARDED_TABLE = (
     "bench-workload",
     "bench-sharded",
@@ -135,6 +138,9 @@ def cold_start_figure(bench: Bench) -> dict[str, Any]:
     result = cold_start.measure(
         templates()["get"], bench.workload_ids[7], bench.env, bench.profile.cold_processes
     )
+    result["restore"] = cold_start.restore(
+        templates()["get"], bench.workload_ids[7], bench.env, bench.profile.cold_processes
+    )
     if bench.profile.cold_layer_rounds:
         result["import_layers"] = cold_start.import_layers(
             bench.env, bench.profile.cold_layer_rounds
@@ -233,6 +239,7 @@ MEASURES: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "list_page": list_page_figure,
     "memory": memory_figure,
     "http": http_figure,
+    "idempotency": idempotency.figure,
 }
 
 
@@ -282,22 +289,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller samples and tables")
     parser.add_argument("--only", nargs="+", choices=FIGURES, help="measure only these figures")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.json/png")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when any target is missed, not only on errors"
+    )
     args = parser.parse_args(argv)
     profile = QUICK if args.quick else FULL
+    figures = tuple(args.only or FIGURES)
+    for problem in missing_prerequisites(figures):
+        print(f"error: {problem}", file=sys.stderr)
+    if missing_prerequisites(figures):
+        return 2
     started = time.monotonic()
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    with DynamoDBLocal() as local:
-        results = run(profile, tuple(args.only or FIGURES), local, log)
+    try:
+        with DynamoDBLocal() as local:
+            results = run(profile, figures, local, log)
+    except DynamoDBLocalError as error:
+        fail(str(error), status=1)
     results["seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
     draw(results, args.out / "latest.png")
     print(table(results))
     print(f"\n{results['seconds']:.0f} s; wrote {args.out / 'latest.json'} and latest.png")
-    return 1 if any("error" in figure for figure in results["figures"].values()) else 0
+    missed, held = missed_targets(results)
+    print(f"{missed} of {held} targets missed.")
+    failed = any("error" in figure for figure in results["figures"].values())
+    return 1 if failed or (args.strict and missed) else 0
+
+
+def missing_prerequisites(figures: tuple[str, ...]) -> list[str]:
+    """What the chosen figures need and this machine lacks, found before anything runs."""
+    problems = []
+    if "http" in figures and shutil.which("wrk") is None:
+        problems.append(
+            "the HTTP figure needs wrk: apt-get install wrk (or leave it out: "
+            f"--only {' '.join(name for name in FIGURES if name != 'http')})"
+        )
+    if "footprint" in figures and not footprint.UV.exists():
+        problems.append(f"the footprint figure needs {footprint.UV}: run `make install` first")
+    return problems
 
 
 if __name__ == "__main__":

@@ -28,39 +28,38 @@ name = f"events-{config.stack}"
 
 data = EventsTable(
     name,
-    EventsTableArgs(protect=config.protect_data, existing_table_name=config.existing_table_name),
+    EventsTableArgs(
+        protect=config.data.protect_data, existing_table_name=config.data.existing_table_name
+    ),
 )
 image = ServiceImage(
     name,
     ServiceImageArgs(
+        repository_name=name.lower(),
         context=REPO_ROOT,
         dockerfile=REPO_ROOT / "Dockerfile",
-        platform=config.platform,
-        keep_images=config.ecr_keep_images,
-        force_delete=not config.protect_data,
+        platform=config.image.platform,
+        keep_images=config.image.ecr_keep_images,
+        force_delete=not config.data.protect_data,
         # The Dockerfile's own name for the architecture of the function stage.
-        build_args={"LAMBDA_ARCH": config.architecture},
-        pinned_image_uri=config.image_uri,
+        build_args={"LAMBDA_ARCH": config.image.architecture},
+        pinned_image_uri=config.image.image_uri,
     ),
 )
 function = EventsFunction(
     name,
     EventsFunctionArgs(
         image_uri=image.image_uri,
-        architecture=config.architecture,
-        memory_size=config.memory_size,
-        timeout=config.timeout,
-        reserved_concurrency=config.reserved_concurrency,
+        architecture=config.image.architecture,
+        settings=config.function,
         table_name=data.name,
         table_arn=data.arn,
         index_arn=data.index_arn,
-        status_shards=config.status_shards,
-        status_shards_read=config.status_shards_to_read,
-        log_level=config.log_level,
-        log_retention_days=config.log_retention_days,
-        cors_origins=config.cors_origins,
-        tracing=config.tracing,
-        api_key_required=config.require_api_key,
+        log_retention_days=config.telemetry.log_retention_days,
+        tracing=config.telemetry.tracing,
+        api_key_required=config.api.require_api_key,
+        keys_table_name=data.keys_table.name,
+        keys_table_arn=data.keys_table.arn,
     ),
 )
 api = EventsApi(
@@ -68,28 +67,31 @@ api = EventsApi(
     EventsApiArgs(
         stage_name=config.stack,
         function_name=function.function.name,
-        function_invoke_arn=function.function.invoke_arn,
-        throttle=config.stage_throttle,
-        log_retention_days=config.log_retention_days,
-        tracing=config.tracing,
-        usage_plan=config.usage_plan,
-        manage_api_gateway_account=config.manage_api_gateway_account,
+        alias_name=function.alias.name,
+        alias_invoke_arn=function.alias.invoke_arn,
+        throttle=config.api.stage_throttle,
+        log_retention_days=config.telemetry.log_retention_days,
+        tracing=config.telemetry.tracing,
+        usage_plan=config.api.usage_plan,
+        manage_api_gateway_account=config.api.manage_api_gateway_account,
     ),
 )
 alarms = Alarms(
     name,
     AlarmsArgs(
         function_name=function.function.name,
-        function_timeout=config.timeout,
+        function_timeout=config.function.timeout,
         api_name=api.rest_api.name,
         stage_name=config.stack,
         table_name=data.name,
-        email=config.alarm_email,
+        notify=config.alarms,
     ),
 )
 firewall = (
-    WebFirewall(name, WebFirewallArgs(stage_arn=api.stage.arn, rate_limit=config.waf_rate_limit))
-    if config.enable_waf
+    WebFirewall(
+        name, WebFirewallArgs(stage_arn=api.stage.arn, rate_limit=config.api.waf_rate_limit)
+    )
+    if config.api.enable_waf
     else None
 )
 
@@ -97,10 +99,14 @@ pulumi.export("apiUrl", api.url)
 pulumi.export("docsUrl", pulumi.Output.format("{0}/docs", api.url))
 pulumi.export("tableName", data.name)
 pulumi.export("functionName", function.function.name)
+# The version this deploy published, and the one `live` serves (they differ while
+# liveVersion pins an earlier one).
+pulumi.export("publishedVersion", function.function.version)
+pulumi.export("liveVersion", function.alias.function_version)
 pulumi.export("imageUri", image.image_uri)
 pulumi.export("logGroupName", function.log_group.name)
 pulumi.export("accessLogGroupName", api.access_logs.name)
-pulumi.export("alarmTopicArn", alarms.topic.arn)
+pulumi.export("alarmTopicArn", alarms.topic_arn)
 if api.api_key is not None:
     pulumi.export("apiKey", pulumi.Output.secret(api.api_key.value))
 if firewall is not None:

@@ -2,7 +2,9 @@
 
 Lambda errors and throttles, the function's p99 duration against its timeout, API 5xx
 responses, and DynamoDB throttling of any call the service makes. Missing data counts
-as fine: a quiet API is not an incident.
+as fine: a quiet API is not an incident. They notify the stack's own topic (with an
+e-mail subscription when alarmEmail is set) or an existing topic (alarmTopicArn);
+infra/stack_settings.py refuses a stack with neither unless it opts out (silentAlarms).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.function import DYNAMODB_OPERATIONS
+from infra.stack_settings import AlarmSettings
 
 PERIOD_SECONDS = 300
 # Alarm when p99 reaches this share of the timeout, before requests start timing out.
@@ -27,11 +30,12 @@ class AlarmsArgs:
     api_name: pulumi.Input[str]
     stage_name: str
     table_name: pulumi.Input[str]
-    email: str | None
+    notify: AlarmSettings
 
 
 class Alarms(pulumi.ComponentResource):
-    topic: aws.sns.Topic
+    topic: aws.sns.Topic | None  # None when the alarms go to an existing topic
+    topic_arn: pulumi.Output[str]
     alarms: list[aws.cloudwatch.MetricAlarm]
 
     def __init__(
@@ -39,15 +43,20 @@ class Alarms(pulumi.ComponentResource):
     ) -> None:
         super().__init__("events-api:index:Alarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # Not encrypted with the AWS-managed SNS key: CloudWatch cannot publish to a
-        # topic under that key, whose policy cannot grant it access.
-        self.topic = aws.sns.Topic(f"{name}-alarms", opts=child)
-        if args.email:
+        if args.notify.alarm_topic_arn:
+            self.topic = None
+            self.topic_arn = pulumi.Output.from_input(args.notify.alarm_topic_arn)
+        else:
+            # Not encrypted with the AWS-managed SNS key: CloudWatch cannot publish to a
+            # topic under that key, whose policy cannot grant it access.
+            self.topic = aws.sns.Topic(f"{name}-alarms", opts=child)
+            self.topic_arn = self.topic.arn
+        if args.notify.alarm_email:
             aws.sns.TopicSubscription(
                 f"{name}-alarm-email",
-                topic=self.topic.arn,
+                topic=self.topic_arn,
                 protocol="email",
-                endpoint=args.email,
+                endpoint=args.notify.alarm_email,
                 opts=child,
             )
         function = {"FunctionName": args.function_name}
@@ -95,7 +104,7 @@ class Alarms(pulumi.ComponentResource):
                 threshold=1,
             ),
         ]
-        self.register_outputs({"topicArn": self.topic.arn})
+        self.register_outputs({"topicArn": self.topic_arn})
 
     def _alarm(
         self,
@@ -128,8 +137,8 @@ class Alarms(pulumi.ComponentResource):
             comparison_operator="GreaterThanOrEqualToThreshold",
             threshold=threshold,
             treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
+            alarm_actions=[self.topic_arn],
+            ok_actions=[self.topic_arn],
             opts=pulumi.ResourceOptions(parent=self),
         )
 

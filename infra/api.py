@@ -1,10 +1,12 @@
 """The REST API: API Gateway proxies every path and method to the function.
 
-`ANY /` and `ANY /{proxy+}` hand each request to the function as it came (Lambda proxy
-integration); FastAPI does the routing. The stage is named after the stack, throttles
+`ANY /` and `ANY /{proxy+}` hand each request to the function's `live` alias as it came
+(Lambda proxy integration); FastAPI does the routing. The stage is named after the stack, throttles
 every method, and writes one JSON access-log line per request. With an API key required,
 a usage plan sets each key's quota and throttle, and the interactive docs stay open:
-`GET` on their own paths needs no key, since a browser opening them sends none.
+`GET` on their own paths needs no key, since a browser opening them sends none, and
+neither does `OPTIONS` anywhere: a browser's CORS preflight never carries the key, and the
+app answers it (its CORS middleware knows the allowed origins).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import INTEGRATION_TIMEOUT_SECONDS, Throttle, UsagePlan
 from infra.function import assume_role_policy
+from infra.limits import INTEGRATION_TIMEOUT_SECONDS
+from infra.stack_settings import Throttle, UsagePlan
 
 # Every path and method: the API itself.
 API_ROUTES = ("/", "/{proxy+}")
@@ -52,8 +55,13 @@ CLOUDWATCH_LOGS_POLICY = "policy/service-role/AmazonAPIGatewayPushToCloudWatchLo
 
 
 def route_definitions(api_key_required: bool) -> list[dict[str, Any]]:
-    """The methods and integrations the API serves, one per route."""
+    """The methods and integrations the API serves, one per route.
+
+    API Gateway picks a resource's own method over its ANY, so OPTIONS, keyless, wins for
+    preflights while every other method of the API still needs the key.
+    """
     routes = [(path, "ANY", api_key_required) for path in API_ROUTES]
+    routes += [(path, "OPTIONS", False) for path in API_ROUTES]
     routes += [(path, "GET", False) for path in DOCS_ROUTES]
     return [
         {
@@ -86,7 +94,8 @@ def deployment_trigger(definitions: list[dict[str, Any]], invoke_arn: str) -> st
 class EventsApiArgs:
     stage_name: str
     function_name: pulumi.Input[str]
-    function_invoke_arn: pulumi.Input[str]
+    alias_name: pulumi.Input[str]  # the alias API Gateway invokes
+    alias_invoke_arn: pulumi.Input[str]
     throttle: Throttle  # every method of the stage, all clients together
     log_retention_days: int
     tracing: bool
@@ -114,8 +123,8 @@ class EventsApi(pulumi.ComponentResource):
             opts=child,
         )
         definitions = route_definitions(args.usage_plan is not None)
-        routes = self._routes(name, definitions, args.function_invoke_arn)
-        redeployment = pulumi.Output.from_input(args.function_invoke_arn).apply(
+        routes = self._routes(name, definitions, args.alias_invoke_arn)
+        redeployment = pulumi.Output.from_input(args.alias_invoke_arn).apply(
             lambda arn: deployment_trigger(definitions, arn)
         )
         deployment = aws.apigateway.Deployment(
@@ -162,6 +171,8 @@ class EventsApi(pulumi.ComponentResource):
             f"{name}-invoke",
             action="lambda:InvokeFunction",
             function=args.function_name,
+            # The alias, and only the alias, may be invoked by this API.
+            qualifier=args.alias_name,
             principal="apigateway.amazonaws.com",
             source_arn=pulumi.Output.format(
                 "{0}/{1}/*/*", self.rest_api.execution_arn, args.stage_name
@@ -178,6 +189,8 @@ class EventsApi(pulumi.ComponentResource):
         resource_ids: dict[str, pulumi.Input[str]] = {"/": self.rest_api.root_resource_id}
         for path in (route["path"] for route in definitions if route["path"] != "/"):
             parent, _, path_part = path.rpartition("/")
+            if path in resource_ids:
+                continue  # a path with two methods has one resource
             resource_ids[path] = aws.apigateway.Resource(
                 f"{name}-{resource_name(path)}",
                 rest_api=self.rest_api.id,
@@ -188,8 +201,11 @@ class EventsApi(pulumi.ComponentResource):
         created: list[pulumi.Resource] = []
         for route in definitions:
             path = route["path"]
+            # ANY keeps the names it always had; another method on the same path adds its own.
+            suffix = "" if route["httpMethod"] in ("ANY", "GET") else f"-{route['httpMethod']}"
+            label = f"{name}-{resource_name(path)}{suffix.lower()}"
             method = aws.apigateway.Method(
-                f"{name}-{resource_name(path)}-method",
+                f"{label}-method",
                 rest_api=self.rest_api.id,
                 resource_id=resource_ids[path],
                 http_method=route["httpMethod"],
@@ -198,7 +214,7 @@ class EventsApi(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             integration = aws.apigateway.Integration(
-                f"{name}-{resource_name(path)}-integration",
+                f"{label}-integration",
                 rest_api=self.rest_api.id,
                 resource_id=resource_ids[path],
                 http_method=method.http_method,

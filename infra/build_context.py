@@ -32,6 +32,15 @@ TAG_LENGTH = 16
 class _Pattern:
     regex: re.Pattern[str] | None  # None: syntax this module does not interpret
     exclusion: bool  # a "!" line: re-includes what it matches
+    text: str  # as normalised, for the literal part before any wildcard
+
+    def may_match_below(self, directory: str) -> bool:
+        """Whether this pattern could match a path inside `directory` (conservative)."""
+        if self.regex is None:
+            return True  # uninterpreted: taken as matching everything
+        wildcard = re.search(r"[*?\[\\]", self.text)
+        literal = self.text[: wildcard.start()] if wildcard else self.text
+        return literal.startswith(f"{directory}/") or f"{directory}/".startswith(literal)
 
 
 def _compile(pattern: str) -> re.Pattern[str] | None:
@@ -71,7 +80,7 @@ def read_dockerignore(context: Path) -> list[_Pattern]:
         text = os.path.normpath(text[1:].strip() if exclusion else text).replace(os.sep, "/")
         if len(text) > 1 and text.startswith("/"):
             text = text[1:]
-        patterns.append(_Pattern(_compile(text), exclusion))
+        patterns.append(_Pattern(_compile(text), exclusion, text))
     return patterns
 
 
@@ -95,8 +104,7 @@ def is_ignored(patterns: list[_Pattern], path: str) -> bool:
 def context_files(context: Path) -> Iterator[Path]:
     """The files Docker sends as build context, in a stable order."""
     patterns = read_dockerignore(context)
-    # With no "!" line nothing below an ignored directory can come back: skip it whole.
-    can_prune = not any(pattern.exclusion for pattern in patterns)
+    exclusions = [pattern for pattern in patterns if pattern.exclusion]
     for root, dirs, files in os.walk(context):
         base = Path(root)
         relative_root = base.relative_to(context).as_posix()
@@ -106,7 +114,10 @@ def context_files(context: Path) -> Iterator[Path]:
             if (base / name).is_symlink():
                 dirs.remove(name)
                 entries.append(name)
-            elif can_prune and is_ignored(patterns, prefix + name):
+            elif is_ignored(patterns, prefix + name) and not any(
+                pattern.may_match_below(prefix + name) for pattern in exclusions
+            ):
+                # Nothing below an ignored directory can come back: skip it whole.
                 dirs.remove(name)
         dirs.sort()
         for name in sorted(entries):

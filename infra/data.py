@@ -14,7 +14,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from service.table import PARTITION_KEY, STATUS_INDEX, create_table_request
+from service.table import (
+    KEY_EXPIRY_ATTRIBUTE,
+    PARTITION_KEY,
+    STATUS_INDEX,
+    create_keys_table_request,
+    create_table_request,
+)
 
 _TRANSLATED_KEYS = {
     "TableName",
@@ -100,6 +106,7 @@ class EventsTable(pulumi.ComponentResource):
     name: pulumi.Output[str]
     arn: pulumi.Output[str]
     index_arn: pulumi.Output[str]
+    keys_table: aws.dynamodb.Table  # Idempotency-Key records, always the stack's own
 
     def __init__(
         self, name: str, args: EventsTableArgs, opts: pulumi.ResourceOptions | None = None
@@ -114,7 +121,14 @@ class EventsTable(pulumi.ComponentResource):
             self.table = self._create(name, args.protect)
             self.name, self.arn = self.table.name, self.table.arn
         self.index_arn = pulumi.Output.format("{0}/index/{1}", self.arn, STATUS_INDEX)
-        self.register_outputs({"tableName": self.name, "indexArn": self.index_arn})
+        self.keys_table = self._create_keys(name)
+        self.register_outputs(
+            {
+                "tableName": self.name,
+                "indexArn": self.index_arn,
+                "keysTableName": self.keys_table.name,
+            }
+        )
 
     def _create(self, name: str, protect: bool) -> aws.dynamodb.Table:
         # Pulumi names the table (name plus a random suffix); the request needs a name to
@@ -127,4 +141,16 @@ class EventsTable(pulumi.ComponentResource):
             point_in_time_recovery={"enabled": True},
             deletion_protection_enabled=protect,
             opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+        )
+
+    def _create_keys(self, name: str) -> aws.dynamodb.Table:
+        # Records only answer retries for a day: no point-in-time recovery, no protection
+        # (a restore starts a fresh one). DynamoDB deletes expired records through TTL,
+        # at no cost; the service ignores those past their time before that happens.
+        return aws.dynamodb.Table(
+            f"{name}-keys",
+            **table_args(create_keys_table_request(name)),
+            ttl={"attribute_name": KEY_EXPIRY_ATTRIBUTE, "enabled": True},
+            server_side_encryption={"enabled": True},
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -5,6 +5,12 @@ provider: it is already in the lock, it builds one platform, which is all Lambda
 and it reports the pushed manifest digest (`repoDigest`). It talks to the Docker engine's
 build API, which adds no provenance attestation of its own, so the push is a single
 image manifest and not the image index Lambda rejects.
+
+The tag is a digest of the build context (infra/build_context.py) and the repository's
+tags are immutable. When the tag is already there (a revert brings back a context that
+was built before), the program deploys that image by its digest and builds nothing:
+Docker builds are not byte-identical, so a rebuild would push a different image to an
+existing tag, which ECR refuses.
 """
 
 from __future__ import annotations
@@ -24,10 +30,14 @@ import pulumi_docker as docker
 from infra.build_context import image_tag
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+# ECR's rule for repository names.
+_REPOSITORY_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
 class ServiceImageArgs:
+    # Named, not generated: the program looks the tag up in it before the update runs.
+    repository_name: str
     context: Path  # the Docker build context on disk: the repository root
     dockerfile: Path
     platform: str  # "linux/arm64" or "linux/amd64", the function's architecture
@@ -74,6 +84,29 @@ def check_pinned(pinned: str, repository_url: str) -> str:
     return pinned
 
 
+def pushed_digest(repository_name: str, tag: str) -> str | None:
+    """The digest of the image already pushed as `tag`, or None when there is none yet.
+
+    Asked at program time, so `pulumi preview` already shows whether the image is built.
+    A failed lookup stops the program: building blind could end in ECR refusing the push
+    of an existing tag after the build.
+    """
+    try:
+        # Listing the names rather than asking for the one repository: a repository that
+        # does not exist yet (the stack's first update) is an answer, not an error.
+        if repository_name not in aws.ecr.get_repositories().names:
+            return None
+        images = aws.ecr.get_images(repository_name=repository_name).image_ids
+    except Exception as error:  # the provider's invoke failure carries AWS's message
+        raise pulumi.RunError(
+            f"cannot tell whether the image {repository_name}:{tag} is already pushed "
+            f"({error}); the deploying identity needs ecr:DescribeRepositories and "
+            "ecr:ListImages"
+        ) from None
+    digests = sorted({image.image_digest for image in images if image.image_tag == tag})
+    return digests[0] if digests else None
+
+
 def _relative(path: Path) -> str:
     # Relative to the program's working directory, as the docker provider resolves it:
     # an absolute path would differ between machines and make every `up` rebuild.
@@ -82,7 +115,7 @@ def _relative(path: Path) -> str:
 
 class ServiceImage(pulumi.ComponentResource):
     repository: aws.ecr.Repository
-    image: docker.Image | None  # None when a pinned image runs instead of a build
+    image: docker.Image | None  # None when a pinned or already pushed image runs
     image_uri: pulumi.Output[str]
 
     def __init__(
@@ -90,8 +123,14 @@ class ServiceImage(pulumi.ComponentResource):
     ) -> None:
         super().__init__("events-api:index:ServiceImage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        if not _REPOSITORY_NAME.match(args.repository_name):
+            raise pulumi.RunError(
+                f"{args.repository_name!r} cannot name an ECR repository: use a stack name "
+                "of lower-case letters and digits separated by single '-', '_' or '.'"
+            )
         self.repository = aws.ecr.Repository(
             f"{name}-repository",
+            name=args.repository_name,
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
             force_delete=args.force_delete,
@@ -110,29 +149,40 @@ class ServiceImage(pulumi.ComponentResource):
                 lambda url: check_pinned(pinned, url)
             )
         else:
-            self.image = self._build(name, args)
-            self.image_uri = pulumi.Output.all(
-                self.repository.repository_url, self.image.repo_digest
-            ).apply(lambda values: pinned_uri(values[0], values[1]))
+            if not args.dockerfile.is_file():
+                raise pulumi.RunError(
+                    f"no Dockerfile at {args.dockerfile}: the image cannot be built"
+                )
+            # The tag digests these very settings, so no build setting can change the
+            # image without changing its tag.
+            build: docker.DockerBuildArgsDict = {
+                "context": _relative(args.context),
+                "dockerfile": _relative(args.dockerfile),
+                "platform": args.platform,
+                "args": dict(args.build_args),
+            }
+            tag = image_tag(args.context, args.dockerfile, build)
+            digest = pushed_digest(args.repository_name, tag)
+            if digest is not None:
+                pulumi.log.info(f"image {tag} is already in the repository: no build, {digest}")
+                self.image = None
+                self.image_uri = self.repository.repository_url.apply(lambda url: f"{url}@{digest}")
+            else:
+                self.image = self._build(name, build, tag)
+                self.image_uri = pulumi.Output.all(
+                    self.repository.repository_url, self.image.repo_digest
+                ).apply(lambda values: pinned_uri(values[0], values[1]))
         self.register_outputs({"imageUri": self.image_uri})
 
-    def _build(self, name: str, args: ServiceImageArgs) -> docker.Image:
-        if not args.dockerfile.is_file():
-            raise pulumi.RunError(f"no Dockerfile at {args.dockerfile}: the image cannot be built")
-        # The tag digests these very settings, so no build setting can change the image
-        # without changing its tag.
-        build: docker.DockerBuildArgsDict = {
-            "context": _relative(args.context),
-            "dockerfile": _relative(args.dockerfile),
-            "platform": args.platform,
-            "args": dict(args.build_args),
-        }
-        tag = image_tag(args.context, args.dockerfile, build)
+    def _build(self, name: str, build: docker.DockerBuildArgsDict, tag: str) -> docker.Image:
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
         return docker.Image(
             f"{name}-image",
             image_name=pulumi.Output.format("{0}:{1}", self.repository.repository_url, tag),
             build=build,
+            # A pull request's preview builds the image too, so a broken Dockerfile shows
+            # there and not at deploy (the push happens only on `pulumi up`).
+            build_on_preview=True,
             registry=docker.RegistryArgs(
                 server=self.repository.repository_url,
                 username=token.user_name,

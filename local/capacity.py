@@ -48,10 +48,14 @@ class CapacityMeter:
 
     def _record(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         consumed = parsed.get("ConsumedCapacity", {})
-        indexes = consumed.get("GlobalSecondaryIndexes", {}).values()
+        # Transactions and batches report a list: one entry per table they touched.
+        tables = consumed if isinstance(consumed, list) else [consumed]
+        indexes = [
+            index for table in tables for index in table.get("GlobalSecondaryIndexes", {}).values()
+        ]
         call = Call(
             model.name,
-            consumed.get("CapacityUnits", 0.0),
+            sum(table.get("CapacityUnits", 0.0) for table in tables),
             sum(index["CapacityUnits"] for index in indexes),
             parsed.get("ScannedCount", 0),
         )

@@ -41,7 +41,7 @@ SHAPES = [
 ]
 
 
-def _grouped(pairs: Query) -> dict[str, list[str]]:
+def grouped(pairs: Query) -> dict[str, list[str]]:
     """Repeated names' values together, in the order they came."""
     values: dict[str, list[str]] = {}
     for name, value in pairs:
@@ -78,8 +78,8 @@ def rest_api_event(
         ("X-Forwarded-Proto", "https"),
         *(headers or []),
     ]
-    multi_headers = _grouped(pairs)
-    multi_query = _grouped(query or [])
+    multi_headers = grouped(pairs)
+    multi_query = grouped(query or [])
     text, is_base64 = _body(body, as_base64)
     return {
         "body": text,
@@ -178,7 +178,7 @@ def http_api_event(
         "isBase64Encoded": is_base64,
     }
     if query:
-        event["queryStringParameters"] = {k: ",".join(v) for k, v in _grouped(query).items()}
+        event["queryStringParameters"] = {k: ",".join(v) for k, v in grouped(query).items()}
     if text is not None:
         event["body"] = text
     return event

@@ -1,4 +1,5 @@
-"""The API under uvicorn in a process of its own, configured as `make run` serves it.
+"""The API under uvicorn in a process of its own, served as `make run` serves it
+(local.http_server: the same limits).
 
 For the suites and benchmarks that need real sockets and a server that does not share
 their interpreter (and its GIL) with the client driving it.
@@ -12,10 +13,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from local.dynamodb_local import REPO_ROOT, free_port
+from local.dynamodb_local import free_port
+from local.paths import REPO_ROOT
 
 STARTUP_SECONDS = 60.0
 
@@ -25,26 +27,15 @@ class ServerStartError(RuntimeError):
 
 
 @contextlib.contextmanager
-def uvicorn_process(variables: Mapping[str, str], log: Path) -> Iterator[str]:
+def uvicorn_process(
+    variables: Mapping[str, str], log: Path, arguments: Sequence[str] = ()
+) -> Iterator[str]:
     """Serve the app, configured by environment `variables` on top of this process's, on a
     free loopback port until the block ends; yield its base URL. The server's output (its
     JSON log lines) goes to `log`."""
     port = free_port()
     environment = {**os.environ, **variables}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "service.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    command = [sys.executable, "-m", "local.http_server", "--port", str(port), *arguments]
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command, env=environment, cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from service.api import events, health
+from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from service.docs import add_docs
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -75,8 +76,14 @@ def create_app(
             ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "If-Match", "X-Request-ID", "X-Api-Key"],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+            allow_headers=[
+                "Content-Type",
+                "If-Match",
+                "X-Request-ID",
+                "X-Api-Key",
+                IDEMPOTENCY_KEY_HEADER,
+            ],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After", REPLAYED_HEADER],
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import http
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.responses import Response
 
@@ -25,6 +25,7 @@ class EventsError(Exception):
     status = 500
     slug = "internal-error"
     title = "Internal server error"
+    headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -49,6 +50,23 @@ class VersionMismatch(EventsError):
     status = 412
     slug = "version-mismatch"
     title = "Precondition failed"
+
+
+class IdempotencyKeyReused(EventsError):
+    """The `Idempotency-Key` was first used with another request body."""
+
+    status = 422
+    slug = "idempotency-key-reused"
+    title = "Idempotency key reused"
+
+
+class IdempotentRequestInFlight(EventsError):
+    """A request with the same `Idempotency-Key` is being processed right now."""
+
+    status = 409
+    slug = "idempotent-request-in-flight"
+    title = "Request in progress"
+    headers: ClassVar[Mapping[str, str]] = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 class UnsupportedMediaType(EventsError):
@@ -117,4 +135,6 @@ def http_problem(
 
 
 def error_response(error: EventsError) -> Response:
-    return problem_response(error.status, error.title, error.detail, error.slug)
+    return problem_response(
+        error.status, error.title, error.detail, error.slug, headers=error.headers
+    )

@@ -1,8 +1,10 @@
 """The Lambda entry point: the FastAPI app behind Mangum, built once per execution environment.
 
 The module builds the app (settings, DynamoDB client, store) when Lambda imports it, during
-the init phase, so every invocation reuses them. The app has no start-up or shutdown
-events, so Mangum's lifespan cycle is off rather than run around each request.
+the init phase, so every invocation reuses them; with SnapStart that init is snapshotted,
+and `service.snapstart` warms the app before the snapshot and refreshes the client after a
+restore. The app has no start-up or shutdown events, so Mangum's lifespan cycle is off
+rather than run around each request.
 
 API Gateway and Lambda function URLs send three event shapes; Mangum reads all three, and
 the two classes below add the ASGI `root_path` the client's URL carries, so every link the
@@ -26,7 +28,10 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from mangum.handlers import APIGateway, HTTPGateway
 from mangum.types import ASGI, Scope
 
+from service import snapstart
 from service.app import create_app
+from service.settings import get_settings
+from service.store import create_dynamodb_client
 
 # Mangum base64-encodes any body whose Content-Type is not listed here, and a REST API
 # without binary media types hands base64 to the client as is: error bodies must be text.
@@ -77,4 +82,9 @@ def build_handler(app: ASGI) -> Mangum:
     )
 
 
-handler = build_handler(create_app())
+settings = get_settings()
+dynamodb_client = create_dynamodb_client(settings)
+app = create_app(settings, dynamodb_client)
+handler = build_handler(app)
+# Under SnapStart the runtime runs service.snapstart's hooks around the snapshot.
+snapstart.register(handler, app, dynamodb_client)

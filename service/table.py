@@ -77,3 +77,28 @@ def create_table_request(table_name: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+# Idempotency keys live in a table of their own: a record in the events table would be
+# read by every Scan (short pages, or extra calls and units to refill them) and by every
+# operator command that walks the events. See service/store/idempotency.py.
+KEYS_TABLE_SUFFIX = "-idempotency-keys"
+KEY_ATTRIBUTE = "idempotencyKey"
+# Epoch seconds: the table's TTL attribute (DynamoDB deletes the record some time after).
+KEY_EXPIRY_ATTRIBUTE = "expiresAt"
+
+
+def keys_table_name(events_table: str) -> str:
+    """The idempotency-key table that goes with an events table, unless configured apart."""
+    return f"{events_table}{KEYS_TABLE_SUFFIX}"
+
+
+def create_keys_table_request(table_name: str) -> dict[str, Any]:
+    """The CreateTable request for the idempotency-key table (its TTL is set apart:
+    UpdateTimeToLive, or the Pulumi table's `ttl`)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": KEY_ATTRIBUTE, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": KEY_ATTRIBUTE, "KeyType": "HASH"}],
+    }

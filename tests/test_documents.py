@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 
 DOCUMENTS = sorted([REPO_ROOT / "README.md", *(REPO_ROOT / "docs").glob("*.md")])
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -39,3 +39,23 @@ def test_links_resolve(document: Path) -> None:
 
 def test_the_readme_links_the_runbook() -> None:
     assert "(docs/operations.md)" in (REPO_ROOT / "README.md").read_text()
+
+
+_COMMAND_OF_THIS_REPOSITORY = re.compile(r"(?<![\w/.-])python3? -m (?:local|tools|bench)\b")
+# Inside the images, `python` is the image's environment: those run as written.
+_IN_AN_IMAGE = ("image", "compose", "docker")
+
+
+@pytest.mark.parametrize(
+    "document", [*DOCUMENTS, REPO_ROOT / "bench" / "README.md"], ids=lambda path: path.name
+)
+def test_commands_are_given_in_a_form_that_works_on_a_fresh_clone(document: Path) -> None:
+    """`python -m tools...` fails without the virtual environment on PATH: documents say
+    `.venv/bin/python -m ...` or a make target."""
+    bare = [
+        line.strip()
+        for line in document.read_text().splitlines()
+        if _COMMAND_OF_THIS_REPOSITORY.search(line)
+        and not any(marker in line for marker in _IN_AN_IMAGE)
+    ]
+    assert bare == []

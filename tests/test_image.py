@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,12 @@ from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 from infra.build_context import is_ignored, read_dockerignore
-from local.dynamodb_local import DOCKER_IMAGE, REPO_ROOT, DynamoDBLocal
+from local.dynamodb_local import DOCKER_IMAGE, DynamoDBLocal
 from local.gateway import RIE_INVOCATIONS_PATH, parse_arguments
+from local.paths import REPO_ROOT
 from service.settings import Settings, variable_names
 from service.table import create_table_request
+from tests.dockerfile import Dockerfile, parse_dockerfile
 
 UV = REPO_ROOT / ".tools" / "bin" / "uv"
 LAMBDA_BASE_IMAGE = "public.ecr.aws/lambda/python:3.13"
@@ -51,67 +52,6 @@ def lambda_environment(machine: str) -> dict[str, str]:
         "sys_platform": "linux",
         "extra": "",
     }
-
-
-# The Dockerfile, parsed
-
-
-@dataclass
-class Instruction:
-    keyword: str
-    arguments: str
-
-
-@dataclass
-class Stage:
-    base: str
-    name: str | None
-    platform: str | None
-    instructions: list[Instruction] = field(default_factory=list)
-
-    def all(self, keyword: str) -> list[Instruction]:
-        return [item for item in self.instructions if item.keyword == keyword]
-
-
-@dataclass
-class Dockerfile:
-    global_arguments: dict[str, str]
-    stages: list[Stage]
-
-    def stage(self, name: str) -> Stage:
-        (stage,) = [stage for stage in self.stages if stage.name == name]
-        return stage
-
-
-def parse_dockerfile(text: str) -> Dockerfile:
-    logical: list[str] = []
-    pending = ""
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            continue  # comments, the syntax directive, and comments inside an instruction
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    arguments: dict[str, str] = {}
-    stages: list[Stage] = []
-    for line in filter(str.strip, logical):
-        keyword, _, rest = line.strip().partition(" ")
-        keyword, rest = keyword.upper(), rest.strip()
-        if keyword == "FROM":
-            words = rest.split()
-            platform = None
-            if words[0].startswith("--platform="):
-                platform = words.pop(0).removeprefix("--platform=")
-            name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
-            stages.append(Stage(words[0], name, platform))
-        elif not stages and keyword == "ARG":
-            name, _, default = rest.partition("=")
-            arguments[name] = default
-        else:
-            stages[-1].instructions.append(Instruction(keyword, rest))
-    return Dockerfile(arguments, stages)
 
 
 @pytest.fixture(scope="module")
@@ -367,8 +307,11 @@ def test_the_image_installs_exactly_the_runtime_dependencies_of_the_lock(
         closure = lock_runtime_closure(lock, machine)
         assert exported_requirements(requirements, machine) == closure
     runtime = set(closure)
-    assert {"fastapi", "pydantic", "boto3", "mangum"} <= runtime
-    assert runtime.isdisjoint({"pytest", "mypy", "ruff", "uvicorn", "httpx", "pulumi"})
+    assert {"fastapi", "pydantic", "botocore", "mangum"} <= runtime
+    # The service calls botocore alone: boto3 and s3transfer would be dead weight.
+    assert runtime.isdisjoint(
+        {"pytest", "mypy", "ruff", "uvicorn", "httpx", "pulumi", "boto3", "s3transfer"}
+    )
 
     # The install step takes that file whole, and hash-checking refuses anything else.
     script = run_script(dockerfile, "build", "uv export")

@@ -1,15 +1,17 @@
 """Move every event to the status-index layout of a new shard count.
 
-    python -m tools.migrate_shards --shards 16 [--table Events] [--batch-size 100]
-        [--segments 1] [--rate 0] [--state-file PATH | --resume-from TOKEN]
-    python -m tools.migrate_shards --shards 16 --check
+    .venv/bin/python -m tools.migrate_shards --shards 16 [--table Events]
+        [--endpoint URL | --aws] [--batch-size 100] [--segments 1] [--rate 0]
+        [--state-file PATH | --resume-from TOKEN]
+    .venv/bin/python -m tools.migrate_shards --shards 16 --aws --check
 
 Scans the table in batches and rewrites `statusShard` of each event whose shard changes,
 through TableAdmin.move_shard: a conditional write, so a deleted event stays deleted and
 a concurrent update's index keys win. Progress is saved after every batch (to the state
 file, and as a token printed when the run stops early); a rerun moves only what is still
 misplaced. `--check` writes nothing and exits 1 while any event is misplaced. The table
-and endpoint come from the service's own settings (EVENTS_TABLE_NAME, AWS_REGION, ...).
+is aimed at as `make seed` aims (tools/target.py): an endpoint, `make run`'s DynamoDB
+Local, or AWS with --aws, whose account, region and table it names first.
 
 Run it only once every instance writes with the new count; the whole procedure (deploy
 reading both layouts, migrate, switch) is in docs/scaling.md.
@@ -33,9 +35,9 @@ from typing import Any
 from tqdm import tqdm
 
 from service.errors import StoreUnavailable
-from service.settings import Settings
 from service.table import MAX_STATUS_SHARDS
 from tools.table_admin import TableAdmin
+from tools.target import add_target_arguments, resolve
 
 
 @dataclass
@@ -187,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help=f"the new shard count, 1-{MAX_STATUS_SHARDS} (EVENTS_STATUS_SHARDS of the deploy)",
     )
-    parser.add_argument("--table", help="table name (default: EVENTS_TABLE_NAME)")
+    add_target_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=100, help="items per scan request")
     parser.add_argument(
         "--segments", type=int, default=1, help="parallel scan segments (workers), default 1"
@@ -236,14 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.check and (args.state_file or args.resume_from):
         parser.error("--check always scans the whole table; it takes no saved progress")
 
-    settings = Settings()
-    table = args.table or settings.table_name
+    settings, target = resolve(args, status_shards=args.shards, status_shards_read=None)
+    table = settings.table_name
     state = _initial_state(args, parser, table)
-    admin = TableAdmin.from_settings(
-        settings.model_copy(
-            update={"table_name": table, "status_shards": args.shards, "status_shards_read": None}
-        )
-    )
+    print(f"{'Checking' if args.check else 'Migrating'} {target}.", file=sys.stderr)
+    admin = TableAdmin.from_settings(settings)
     try:
         total = admin.approximate_item_count()
         with tqdm(total=total, initial=state.scanned, unit=" items", file=sys.stderr) as bar:
@@ -260,8 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         reason = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
         print(f"Stopped after {state.scanned} items: {reason}", file=sys.stderr)
         again = f"--shards {args.shards} --table {table}"
+        if args.aws or args.endpoint:
+            again += " --aws" if args.aws else f" --endpoint {args.endpoint}"
         print(
-            f"Resume with: python -m tools.migrate_shards {again} --resume-from {state.token()}",
+            f"Resume with: .venv/bin/python -m tools.migrate_shards {again} "
+            f"--resume-from {state.token()}",
             file=sys.stderr,
         )
         return 1

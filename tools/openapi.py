@@ -3,7 +3,7 @@
 A test fails when the committed file differs from what the app generates, so every API
 change shows in review and clients can generate code from the file alone.
 
-    python -m tools.openapi [--output PATH]
+    .venv/bin/python -m tools.openapi [--output PATH]    # or: make openapi
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ import argparse
 import json
 from pathlib import Path
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 
 DOCUMENT = REPO_ROOT / "docs" / "openapi.json"
 
 
 def render() -> str:
     """The document exactly as it is committed: the app's own, indented, one final newline."""
+    from local.command_line import settings_or_exit
     from service.app import create_app
-    from service.settings import Settings
 
-    document = create_app(Settings()).openapi()
+    document = create_app(settings_or_exit()).openapi()
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

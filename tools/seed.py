@@ -1,13 +1,14 @@
 """`make seed`: load realistic, deterministic sample events into the configured table.
 
-    python -m tools.seed [--count 200] [--seed 2026] [--table NAME] [--endpoint URL]
+    .venv/bin/python -m tools.seed [--count 200] [--seed 2026] [--table NAME]
+        [--endpoint URL | --aws]
 
 Event n of seed s is always the same event, with eventId `sample-<s>-<n>`: a larger
 count adds events and keeps the first ones. Writing is put-if-absent (see
 TableAdmin.put_many), so a second run adds nothing and never undoes a user's edits.
 
-The table is the one the service would use (EVENTS_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB).
-With no endpoint configured and `make run` serving, its DynamoDB Local is the target.
+The table is the one the service would use (EVENTS_TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB),
+else the DynamoDB Local of a running `make run`; AWS only with --aws (see tools/target.py).
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ import datetime as dt
 import random
 import sys
 from collections.abc import Iterator
-from typing import Any
 
-from local.dynamodb_local import use_local_credentials
-from local.serve import ENDPOINT_FILE
 from service.errors import StoreUnavailable
 from service.models import EventCreate, EventStatus
-from service.settings import Settings
 from service.store import EventRecord, rfc3339
 from tools.table_admin import TableAdmin
+from tools.target import add_target_arguments, resolve
 
 DEFAULT_COUNT = 200
 DEFAULT_SEED = 2026
@@ -146,40 +144,6 @@ def sample_events(count: int, seed: int = DEFAULT_SEED) -> Iterator[EventRecord]
     return (sample_event(seed, number) for number in range(count))
 
 
-def target_settings(table: str | None, endpoint: str | None) -> Settings:
-    """The service's own settings, with the `make run` endpoint when none is configured."""
-    settings = Settings()
-    overrides: dict[str, Any] = {}
-    if table:
-        overrides["table_name"] = table
-    if endpoint:
-        overrides["dynamodb_endpoint_url"] = endpoint
-    elif settings.dynamodb_endpoint_url is None and ENDPOINT_FILE.exists():
-        overrides["dynamodb_endpoint_url"] = ENDPOINT_FILE.read_text().strip()
-    settings = settings.model_copy(update=overrides)
-    if settings.dynamodb_endpoint_url and _is_loopback(settings.dynamodb_endpoint_url):
-        use_local_credentials()
-    return settings
-
-
-def describe_target(settings: Settings) -> str:
-    if settings.dynamodb_endpoint_url is None:
-        return f"{settings.table_name!r} in AWS {settings.aws_region}"
-    where = f"{settings.table_name!r} at {settings.dynamodb_endpoint_url}"
-    if (
-        ENDPOINT_FILE.exists()
-        and ENDPOINT_FILE.read_text().strip() == settings.dynamodb_endpoint_url
-    ):
-        where += f" (left by `make run` in {ENDPOINT_FILE})"
-    return where
-
-
-def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname in {"127.0.0.1", "localhost", "::1"}
-
-
 def load_samples(admin: TableAdmin, count: int, seed: int, progress: bool = True) -> int:
     """Write the sample set put-if-absent; returns how many events were new."""
     from tqdm import tqdm
@@ -205,19 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT, help="events in the set")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="which sample set")
-    parser.add_argument("--table", help="table name (default: EVENTS_TABLE_NAME or Events)")
-    parser.add_argument(
-        "--endpoint",
-        help="DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, else the one `make run` "
-        "left in .data/endpoint, else AWS)",
-    )
+    add_target_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error("--count must be 0 or more")
 
-    settings = target_settings(args.table, args.endpoint)
-    target = describe_target(settings)
+    settings, target = resolve(args)
     print(f"Seeding {args.count} sample events (seed {args.seed}) into {target}.")
     try:
         admin = TableAdmin.from_settings(settings)

@@ -1,15 +1,18 @@
 """Post-deploy smoke test: walk the whole API once against a live deployment.
 
-    python -m tools.smoke [--url URL] [--api-key KEY] [--stack NAME]
+    .venv/bin/python -m tools.smoke [--url URL | --stack NAME] [--api-key KEY]
 
-Steps: health; create an event with a unique id; get it; list by status until it shows
-(a global secondary index is eventually consistent, so the list is retried briefly);
+Steps: health; create an event with a unique id and an Idempotency-Key; send the same
+create again and check it is answered as a replay of the first; get it; list by status
+until it shows (a global secondary index is eventually consistent, so the list is retried
+briefly);
 update it with If-Match; check that a stale If-Match is refused; delete it; check that
 it is gone (404). Whatever fails, the event it created is deleted before it exits.
 
 It prints one row per step with the HTTP status and latency, and stops at the first
-failure with exit status 1, showing the response. --url defaults to
-`pulumi stack output apiUrl` when the Pulumi CLI is installed; --api-key defaults to
+failure with exit status 1, showing the response. Without --url it tests the stack
+--stack names (`pulumi stack output apiUrl --stack NAME`, with the Pulumi CLI), else the
+API of a running `make run`, else it stops and says how to aim it. --api-key defaults to
 $EVENTS_API_KEY and is sent as `x-api-key`, for stacks whose API requires a key.
 """
 
@@ -19,14 +22,14 @@ import argparse
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from tools.target import UsageError, default_url
 
 # No real event is planned that far ahead, so the date-bounded listing is one short page.
 SMOKE_DATE = "2099-12-31"
@@ -35,6 +38,9 @@ LIST_PAGES_PER_ATTEMPT = 10
 REQUEST_TIMEOUT_SECONDS = 15.0
 SHOWN_BODY_CHARS = 2000
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The published names (README, OpenAPI document), not imported: this checks the contract.
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 Check = Callable[[httpx.Response], str | None]
 """Looks at a response with the expected status; returns what is wrong with it, or None."""
@@ -44,10 +50,6 @@ class StepFailed(Exception):
     def __init__(self, step: str, reason: str, response: httpx.Response | None = None) -> None:
         super().__init__(f"{step}: {reason}")
         self.response = response
-
-
-class UsageError(Exception):
-    """The command cannot start: no URL, or the Pulumi CLI could not give one."""
 
 
 class Smoke:
@@ -84,7 +86,18 @@ class Smoke:
             201,
             _all(_json_has(**self.body, version=1), _etag("1")),
             json=self.body,
+            headers={IDEMPOTENCY_KEY_HEADER: self.event_id},
         ).json()
+        # A client that lost that answer sends it again: it must get the same answer back.
+        self.step(
+            "create again (replay)",
+            "POST",
+            "/events",
+            201,
+            _all(_json_has(**created), _etag("1"), _replayed),
+            json=self.body,
+            headers={IDEMPOTENCY_KEY_HEADER: self.event_id},
+        )
         self.step("get", "GET", self.path, 200, _json_has(**created))
         self.find_in_listing(created)
         changed = self.step(
@@ -238,6 +251,11 @@ def _etag(version: str) -> Check:
     return check
 
 
+def _replayed(response: httpx.Response) -> str | None:
+    marker = response.headers.get(REPLAYED_HEADER)
+    return None if marker == "true" else f"{REPLAYED_HEADER} is {marker!r}, expected 'true'"
+
+
 def _problem(response: httpx.Response) -> str | None:
     media_type = response.headers.get("content-type", "").split(";")[0]
     if media_type != PROBLEM_MEDIA_TYPE:
@@ -267,31 +285,13 @@ def show(response: httpx.Response) -> None:
     print("  " + text.replace("\n", "\n  "))
 
 
-def stack_output(name: str, stack: str | None) -> str:
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise UsageError(
-            "give --url: the default, `pulumi stack output apiUrl`, needs the Pulumi CLI, "
-            "which is not on PATH."
-        )
-    command = [pulumi, "stack", "output", name, *(["--stack", stack] if stack else [])]
-    shown = " ".join(["pulumi", *command[1:]])
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            command, capture_output=True, text=True, timeout=120, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise UsageError(f"`{shown}` did not answer within 120 s") from None
-    if result.returncode != 0 or not result.stdout.strip():
-        raise UsageError(f"`{shown}` failed: {result.stderr.strip() or 'no output'}")
-    return result.stdout.strip()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", help="the API's base URL (default: the stack's apiUrl output)")
+    parser.add_argument(
+        "--url", help="the API's base URL (default: the --stack's apiUrl, else `make run`'s)"
+    )
     parser.add_argument("--stack", help="Pulumi stack whose apiUrl is the default --url")
     parser.add_argument(
         "--api-key",
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        url = args.url or stack_output("apiUrl", args.stack)
+        url = args.url or default_url(args.stack)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -10,6 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic.json_schema import SkipJsonSchema
 
 from service.api.deps import IfMatchDep, StoreDep, call_store, require_json
+from service.api.idempotency import (
+    REPLAYED_HEADER,
+    IdempotencyKeyDep,
+    caller_scope,
+    with_key_answers,
+)
 from service.api.responses import event_responses, page_responses, problem_responses
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from service.models import (
@@ -77,14 +83,25 @@ def _check_query(request: Request, date_range: bool, status: EventStatus | None)
     response_model=Event,
     summary="Create an event",
     operation_id="createEvent",
-    responses=event_responses(201, 400, 409, 413, 415, 422, 503, created=True),
+    responses=with_key_answers(event_responses(201, 400, 409, 413, 415, 422, 503, created=True)),
     dependencies=JSON_BODY,
 )
-async def create_event(request: Request, body: EventCreate, store: StoreDep) -> Response:
-    """Store a new event. Answers 409, leaving the stored event untouched, if the id exists."""
+async def create_event(
+    request: Request, body: EventCreate, store: StoreDep, key: IdempotencyKeyDep
+) -> Response:
+    """Store a new event. Answers 409, leaving the stored event untouched, if the id exists.
+
+    With `Idempotency-Key`, a retry gets the first answer again instead of a second event.
+    """
     fields = body.model_dump(by_alias=True, mode="json", exclude_none=True)
-    event = await call_store(request, store.create, fields)
-    return event_response(request, event, status_code=201, created=True)
+    if key is None:
+        event = await call_store(request, store.create, fields)
+        return event_response(request, event, status_code=201, created=True)
+    created = await call_store(request, store.create_with_key, caller_scope(request), key, fields)
+    response = event_response(request, created.event, status_code=201, created=True)
+    if created.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response
 
 
 @router.get(

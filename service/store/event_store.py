@@ -10,12 +10,12 @@ from botocore.exceptions import ClientError
 from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, VersionMismatch
 from service.store.client import condition_failed, create_dynamodb_client, dynamodb_errors
+from service.store.idempotency import KeyedCreates
 from service.store.items import (
-    PUBLIC_FIELDS,
     EventRecord,
     attribute,
     from_item,
-    new_event_id,
+    new_event,
     to_item,
     utc_now,
 )
@@ -25,6 +25,7 @@ from service.table import (
     PARTITION_KEY,
     STATUS_SHARD_ATTRIBUTE,
     date_key,
+    keys_table_name,
     shard_of,
     status_shard_key,
 )
@@ -66,6 +67,8 @@ class EventStore:
         status_shards: int = 1,
         read_shards: int | None = None,
         request_budget: float = 10.0,
+        keys_table: str | None = None,
+        key_ttl: int = 24 * 3600,
     ) -> None:
         """`status_shards` places the events written; listings read `read_shards` shards
         (at least as many), which covers both layouts while a migration changes the count."""
@@ -81,6 +84,11 @@ class EventStore:
         )
         # Listings: a paged Scan, or the status index's shards merged (service/store/listing.py).
         self.list_events = self._listing.page
+        # Creates with an Idempotency-Key: event and key record in one transaction.
+        self.keyed_creates = KeyedCreates(
+            client, table_name, keys_table or keys_table_name(table_name), status_shards, key_ttl
+        )
+        self.create_with_key = self.keyed_creates.create
 
     @classmethod
     def from_settings(cls, settings: Settings, client: DynamoDBClient | None = None) -> EventStore:
@@ -91,21 +99,19 @@ class EventStore:
             settings.status_shards,
             settings.status_shards_to_read,
             settings.dynamodb_request_budget,
+            settings.keys_table_name,
+            settings.idempotency_key_ttl,
         )
 
     # Single items
 
     def create(self, fields: Mapping[str, Any]) -> EventRecord:
-        now = utc_now()
-        event = {**fields, "createdAt": now, "updatedAt": now, "version": 1}
-        if not event.get("eventId"):
-            event["eventId"] = new_event_id()
-        created = {name: event[name] for name in PUBLIC_FIELDS}
+        created = new_event(fields)
         try:
             with dynamodb_errors():
                 self._client.put_item(
                     TableName=self._table,
-                    Item=to_item(event, self._shards),
+                    Item=to_item(created, self._shards),
                     ConditionExpression="attribute_not_exists(eventId)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
@@ -114,7 +120,7 @@ class EventStore:
                 return created
             if condition_failed(error):
                 raise EventAlreadyExists(
-                    f"An event with eventId {event['eventId']!r} already exists."
+                    f"An event with eventId {created['eventId']!r} already exists."
                 ) from None
             raise
         return created

@@ -44,6 +44,15 @@ def new_event_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def new_event(fields: Mapping[str, Any]) -> EventRecord:
+    """The event a create stores: the fields given, a generated id if none, version 1."""
+    now = utc_now()
+    event = {**fields, "createdAt": now, "updatedAt": now, "version": 1}
+    if not event.get("eventId"):
+        event["eventId"] = new_event_id()
+    return {name: event[name] for name in PUBLIC_FIELDS}
+
+
 def attribute(name: str, value: Any) -> AttributeValueTypeDef:
     return {"N": str(value)} if name in NUMBER_FIELDS else {"S": value}
 

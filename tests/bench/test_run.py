@@ -7,7 +7,9 @@ picture), never a time: the figures themselves come from `make bench`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ from typing import Any
 import pytest
 
 from bench.plot import draw
-from bench.report import table
-from bench.run import Profile, run
+from bench.report import missed_targets, table
+from bench.run import FIGURES, Profile, run
 from local.dynamodb_local import DynamoDBLocal
+from local.paths import REPO_ROOT
 from service.table import DEFAULT_STATUS_SHARDS
 
 TINY = Profile(
@@ -59,6 +62,7 @@ def assert_reported(results: dict[str, Any], tmp_path: Path, *labels: str) -> No
     for label in labels:
         assert label in text
     assert "FAILED" not in text
+    assert max(len(line) for line in text.splitlines()) <= 100  # a terminal's width
     picture = tmp_path / "latest.png"
     draw(results, picture)
     assert picture.read_bytes().startswith(b"\x89PNG")
@@ -102,6 +106,10 @@ def test_cold_start_and_http(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> N
     for kind in ("service", "floor", "botocore"):
         assert cold["samples"][kind]
         assert cold["phases"][kind]["init_ms"] > 0
+    restore = cold["restore"]
+    assert restore["first"]["n"] == restore["warm"]["n"] == TINY.cold_processes
+    assert restore["hooks_ms"]["median"] > 0
+    assert "restore: first GET / warm GET" in table(results)
 
     if shutil.which("wrk") is None:
         assert "apt-get install wrk" in figures["http"]["error"]
@@ -110,3 +118,48 @@ def test_cold_start_and_http(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> N
     assert level["requests"] > 0
     assert level["errors"] == 0
     assert_reported(results, tmp_path, "cold start, median", "HTTP, 4 connections")
+
+
+def test_the_committed_results_table_fits_a_100_column_terminal() -> None:
+    results = json.loads((REPO_ROOT / "bench" / "results" / "latest.json").read_text())
+    assert max(len(line) for line in table(results).splitlines()) <= 100
+    missed, held = missed_targets(results)
+    assert 0 <= missed <= held
+    assert held == table(results).count(" yes") + table(results).count(" NO")
+
+
+def test_a_missing_prerequisite_is_one_line_before_anything_runs(tmp_path: Path) -> None:
+    """Without wrk on PATH, `make bench-quick` stops at once (it used to fail after 50 s)."""
+    completed = subprocess.run(
+        [shutil.which("make") or "make", "--no-print-directory", "bench-quick"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    errors = [line for line in completed.stderr.splitlines() if not line.startswith("make:")]
+    others = " ".join(name for name in FIGURES if name != "http")
+    assert errors == [
+        f"error: the HTTP figure needs wrk: apt-get install wrk (or leave it out: --only {others})"
+    ]
+    assert completed.stdout == ""
+
+
+def test_the_documents_use_the_measured_read_units_of_a_page_at_the_default_shards() -> None:
+    """One figure, measured (bench/results/latest.json), in the README, docs/scaling.md and
+    the cost table of docs/operations.md alike."""
+    results = json.loads((REPO_ROOT / "bench" / "results" / "latest.json").read_text())
+    listing = results["figures"]["list_page"]
+    assert listing["shards"] == DEFAULT_STATUS_SHARDS
+    (units,) = {size["capacity"]["service"]["capacity_units"] for size in listing["sizes"]}
+    figure = f"{units:g}"
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"{figure} read\n  units at the default S = {DEFAULT_STATUS_SHARDS}" in readme
+    scaling = (REPO_ROOT / "docs" / "scaling.md").read_text()
+    assert f"{figure} at S = {DEFAULT_STATUS_SHARDS} (the default" in scaling
+    operations = (REPO_ROOT / "docs" / "operations.md").read_text()
+    assert f"plus one look-ahead item, {figure} read units in\n  all" in operations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import subprocess
 import sys
 import tomllib
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 from service.app import create_app
 from service.handler import build_handler
 from service.settings import Settings
@@ -151,7 +152,8 @@ def test_workflows_use_the_makefiles_uv_and_a_pulumi_cli_matching_the_locked_sdk
 def test_deploy_uses_oidc_previews_pull_requests_and_smoke_tests_after_up() -> None:
     workflow = load(DEPLOY)
     assert "aws-access-key-id" not in DEPLOY.read_text()
-    for job in workflow["jobs"].values():
+    for name in ("preview", "deploy"):
+        job = workflow["jobs"][name]
         assert job["permissions"]["id-token"] == "write"
         credentials = step_using(job, "aws-actions/configure-aws-credentials")["with"]
         assert credentials["role-to-assume"].startswith("${{ vars.")
@@ -185,20 +187,119 @@ def test_each_run_previews_its_stack_once() -> None:
         if "pulumi/actions@" in step.get("uses", "") and step["with"]["command"] == "preview"
     ]
 
-    assert deploy_preview["if"] == "github.event_name == 'push'"
+    assert deploy_preview["if"] == "github.event_name == 'workflow_run'"
     assert "github.event_name == 'workflow_dispatch'" in jobs["preview"]["if"]
     assert "github.event_name == 'pull_request'" in jobs["preview"]["if"]
-    assert "push" not in jobs["preview"]["if"]
+    assert "workflow_run" not in jobs["preview"]["if"]
 
 
-def test_the_image_check_sends_an_event_the_app_answers() -> None:
+def test_the_image_check_sends_an_event_the_app_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     (step,) = [
         step for step in load(CI)["jobs"]["image"]["steps"] if "HEALTH_EVENT" in step.get("env", {})
     ]
     event = json.loads(step["env"]["HEALTH_EVENT"])
+    # As under the emulator, which names the function: the init refuses the local secret.
+    assert '--env EVENTS_CURSOR_SECRET="$(openssl rand -hex 24)"' in step["run"]
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "test_function")
+    monkeypatch.setenv("EVENTS_CURSOR_SECRET", secrets.token_hex(24))
     handler = build_handler(create_app(Settings()))  # as the image's CMD builds it
 
     answer = handler(event, SimpleNamespace(aws_request_id="ci"))
 
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"]) == {"status": "ok"}
+
+
+# Only a commit whose CI passed is deployed.
+
+
+def test_a_push_to_main_deploys_only_once_ci_has_passed_for_that_exact_commit() -> None:
+    workflow = load(DEPLOY)
+    trigger = workflow["on"]
+
+    assert "push" not in trigger
+    assert trigger["workflow_run"] == {
+        "workflows": [load(CI)["name"]],
+        "types": ["completed"],
+        "branches": ["main"],
+    }
+    deploy = workflow["jobs"]["deploy"]
+    for condition in (
+        "github.event.workflow_run.conclusion == 'success'",
+        "github.event.workflow_run.event == 'push'",
+        "github.event.workflow_run.head_branch == 'main'",
+    ):
+        assert condition in deploy["if"]
+    # Every checkout takes the commit CI tested, not the branch's head at deploy time.
+    assert "github.event.workflow_run.head_sha" in workflow["env"]["COMMIT"]
+    checkouts = [
+        step_using(job, "actions/checkout")
+        for job in workflow["jobs"].values()
+        if any("actions/checkout@" in step.get("uses", "") for step in job["steps"])
+    ]
+    assert len(checkouts) == 2
+    assert {checkout["with"]["ref"] for checkout in checkouts} == {"${{ env.COMMIT }}"}
+
+
+def ci_check_script() -> str:
+    jobs = load(DEPLOY)["jobs"]
+    (step,) = jobs["ci-passed"]["steps"]
+    return str(step["run"])
+
+
+def run_ci_check(tmp_path: Path, conclusion: str) -> subprocess.CompletedProcess[str]:
+    """The manual run's CI check as written, with a `gh` that answers `conclusion`."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    gh = tools / "gh"
+    # Records its arguments, answers what `--jq '.[0].conclusion'` prints.
+    gh.write_text(f'#!/bin/sh\necho "$@" > "{tmp_path}/gh-args"\necho "{conclusion}"\n')
+    gh.chmod(0o755)
+    return subprocess.run(
+        ["bash", "-e", "-c", ci_check_script()],
+        env={
+            "PATH": f"{tools}:/usr/bin:/bin",
+            "COMMIT": "0123abc",
+            "GITHUB_REPOSITORY": "owner/events-api",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize("conclusion", ["failure", "cancelled", ""])
+def test_a_manual_run_stops_when_ci_has_not_passed_for_the_commit(
+    tmp_path: Path, conclusion: str
+) -> None:
+    result = run_ci_check(tmp_path, conclusion)
+
+    assert result.returncode == 1
+    assert result.stdout.strip() == (
+        f"::error::CI has not passed for 0123abc (its run: {conclusion or 'none'}); "
+        "only a commit whose CI passed is deployed."
+    )
+    arguments = (tmp_path / "gh-args").read_text().split()
+    assert arguments[:2] == ["run", "list"]
+    assert arguments[arguments.index("--commit") + 1] == "0123abc"
+    assert arguments[arguments.index("--workflow") + 1] == CI.name
+
+
+def test_a_manual_run_goes_on_when_ci_passed(tmp_path: Path) -> None:
+    result = run_ci_check(tmp_path, "success")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = load(DEPLOY)["jobs"]
+    assert jobs["ci-passed"]["if"] == "github.event_name == 'workflow_dispatch'"
+    assert jobs["ci-passed"]["permissions"] == {"actions": "read"}
+    assert "ci-passed" in jobs["deploy"]["needs"]
+    assert jobs["preview"]["needs"] == "ci-passed"
+    for job in ("preview", "deploy"):
+        assert "needs.ci-passed.result == 'success'" in jobs[job]["if"]
+
+
+def test_deploys_build_the_arm64_image_without_emulation() -> None:
+    # The Dockerfile runs every command on the runner's platform (tests/test_dockerfile.py);
+    # QEMU here would hide a regression. CI keeps it only to run the built image.
+    for step in steps(load(DEPLOY)):
+        assert not step.get("uses", "").startswith("docker/setup-qemu-action@")

@@ -71,8 +71,9 @@ def _autoname(args: pulumi.runtime.MockResourceArgs) -> str:
     return f"{prefix}{_hex(args.name, 7)}"
 
 
-def _computed(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
-    """The outputs AWS (or the provider) computes for each resource type the program uses."""
+def _computed(args: pulumi.runtime.MockResourceArgs, published: int) -> dict[str, Any]:
+    """The outputs AWS (or the provider) computes for each resource type the program uses;
+    a function that publishes versions has published `published` so far."""
     inputs, name = args.inputs, _autoname(args)
     arn = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
     match args.typ:
@@ -117,14 +118,18 @@ def _computed(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
             return {"result": result, "bcryptHash": f"$2a$10${_hex(result, 53)}"}
         case "aws:lambda/function:Function":
             function_arn = arn.format("lambda", f"function:{name}")
+            version = str(published) if inputs.get("publish") else "$LATEST"
             return {
                 "name": name,
                 "arn": function_arn,
-                "qualifiedArn": f"{function_arn}:$LATEST",
-                "invokeArn": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-                f"{function_arn}/invocations",
-                "version": "$LATEST",
+                "qualifiedArn": f"{function_arn}:{version}",
+                "invokeArn": _invoke_arn(function_arn),
+                "version": version,
             }
+        case "aws:lambda/alias:Alias":
+            alias_arn = f"{inputs['functionName']}:{inputs['name']}"
+            alias_arn = arn.format("lambda", f"function:{alias_arn}")
+            return {"arn": alias_arn, "invokeArn": _invoke_arn(alias_arn)}
         case "aws:apigateway/restApi:RestApi":
             return {
                 "id": _hex(name, 10),
@@ -171,10 +176,17 @@ def _computed(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
             | "aws:apigateway/usagePlanKey:UsagePlanKey"
             | "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
             | "aws:lambda/permission:Permission"
+            | "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
             | "aws:wafv2/webAclAssociation:WebAclAssociation"
         ):
             return {}
     raise NotImplementedError(f"the mocks have no outputs for {args.typ} ({args.name})")
+
+
+def _invoke_arn(function_arn: str) -> str:
+    return (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
 
 
 def _existing_table(name: str) -> dict[str, Any]:
@@ -223,16 +235,30 @@ def _existing_table(name: str) -> dict[str, Any]:
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
+    """`pushed` is the ECR repositories that exist, by name, each with its images by tag;
+        a repository named in `refused` answers AccessDenied to a listing of its images, and
+    "*" in `refused` to the listing of repositories. `published` is the
+        number of versions a function that publishes has published, this deploy's included."""
+
+    def __init__(
+        self,
+        pushed: dict[str, dict[str, str]] | None = None,
+        refused: tuple[str, ...] = (),
+        published: int = 1,
+    ) -> None:
         self.registered: list[Registered] = []
         self.options: dict[tuple[str, str], dict[str, Any]] = {}
+        self.pushed = pushed or {}
+        self.refused = refused
+        self.published = published
+        self.invokes: list[str] = []
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:  # a ComponentResource: nothing to compute
             return f"{args.name}-component", {}
-        computed = _computed(args)
+        computed = _computed(args, self.published)
         physical_id = str(computed.pop("id", None) or computed.get("name") or _hex(args.name, 12))
         state = {**args.inputs, **computed}
         options = self.options.get((args.typ, args.name), {})
@@ -244,7 +270,23 @@ class AwsMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.invokes.append(args.token)
         match args.token:
+            case "aws:ecr/getRepositories:getRepositories":
+                if "*" in self.refused:
+                    return {}, [("", _access_denied("ecr:DescribeRepositories"))]
+                return {"id": REGION, "names": sorted(self.pushed), "region": REGION}, []
+            case "aws:ecr/getImages:getImages":
+                name = str(args.args["repositoryName"])
+                if name in self.refused:
+                    return {}, [("", _access_denied("ecr:ListImages"))]
+                if name not in self.pushed:  # as AWS answers for a missing repository
+                    return {}, [("repositoryName", f"RepositoryNotFoundException: {name}")]
+                image_ids = [
+                    {"imageDigest": digest, "imageTag": tag}
+                    for tag, digest in self.pushed[name].items()
+                ]
+                return {"id": name, "repositoryName": name, "imageIds": image_ids}, []
             case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
                 password = "mock-ecr-password"
                 return {
@@ -266,6 +308,16 @@ class AwsMocks(pulumi.runtime.Mocks):
                     "reverseDnsPrefix": "com.amazonaws",
                 }, []
         raise NotImplementedError(f"the mocks do not answer the invoke {args.token}")
+
+
+# A failed invoke comes back from the engine as failures, which the SDK raises in the
+# program as "invoke of <token> failed: <reason>": a mock that raised instead would
+# fail the whole run whatever the program does with the error.
+def _access_denied(action: str) -> str:
+    return (
+        f"operation error ECR: {action.split(':')[1]}, https response error StatusCode: 400, "
+        f"AccessDeniedException: User is not authorized to perform: {action}"
+    )
 
 
 class RecordingMonitor(MockMonitor):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from infra.function import DYNAMODB_OPERATIONS
+from infra.setting_types import ConfigError
 from tests.infra.conftest import Deployment, deploy
 from tests.infra.test_iam import dynamodb_actions_called
 
@@ -81,9 +84,40 @@ def test_every_alarm_notifies_the_topic(stack: Deployment) -> None:
 def test_an_email_subscription_only_when_configured(dev: Deployment) -> None:
     assert dev.all("aws:sns/topicSubscription:TopicSubscription") == []
 
-    deployment = deploy("dev", {"alarmEmail": "oncall@example.com"})
+    deployment = deploy("dev", {"alarmEmail": "oncall@example.com", "silentAlarms": "false"})
 
     subscription = deployment.one("aws:sns/topicSubscription:TopicSubscription").inputs
     assert subscription["protocol"] == "email"
     assert subscription["endpoint"] == "oncall@example.com"
     assert subscription["topic"] == deployment.one("aws:sns/topic:Topic").state["arn"]
+
+
+def test_prod_subscribes_the_oncall_address_it_is_given(prod: Deployment) -> None:
+    subscription = prod.one("aws:sns/topicSubscription:TopicSubscription").inputs
+
+    assert subscription["endpoint"] == "oncall@example.com"
+
+
+def test_prod_refuses_to_deploy_alarms_that_notify_nobody() -> None:
+    # The stack file as shipped: no e-mail, no topic, no opt-out.
+    with pytest.raises(ConfigError, match=r"^events-api:alarmEmail or events-api:alarmTopicArn"):
+        deploy("prod", {"alarmEmail": ""})
+
+
+def test_an_existing_topic_replaces_the_stacks_own() -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:oncall"
+
+    deployment = deploy("prod", {"alarmEmail": "", "alarmTopicArn": topic})
+
+    assert deployment.all("aws:sns/topic:Topic") == []
+    assert deployment.all("aws:sns/topicSubscription:TopicSubscription") == []
+    for alarm in deployment.all(ALARM):
+        assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"] == [topic]
+    assert deployment.outputs["alarmTopicArn"] == topic
+
+
+def test_prod_may_opt_out_explicitly() -> None:
+    deployment = deploy("prod", {"alarmEmail": "", "silentAlarms": "true"})
+
+    assert len(deployment.all(ALARM)) == 5
+    assert deployment.all("aws:sns/topicSubscription:TopicSubscription") == []

@@ -8,8 +8,11 @@ import re
 
 from fastapi.testclient import TestClient
 
-from infra.api import DOCS_ROUTES, deployment_trigger, route_definitions
+from infra.api import API_ROUTES, DOCS_ROUTES, deployment_trigger, route_definitions
+from local.lambda_context import LocalContext
+from local.lambda_events import LambdaResponse, rest_api_event
 from service.app import create_app
+from service.handler import build_handler
 from service.settings import Settings
 from tests.infra.conftest import Deployment, deploy
 from tests.infra.mocks import REGION, Registered, is_secret, reveal
@@ -19,6 +22,7 @@ INTEGRATION = "aws:apigateway/integration:Integration"
 STAGE = "aws:apigateway/stage:Stage"
 REST_API = "aws:apigateway/restApi:RestApi"
 RESOURCE = "aws:apigateway/resource:Resource"
+ALIAS = "aws:lambda/alias:Alias"
 
 
 def served_routes(stack: Deployment) -> dict[tuple[str, str], Registered]:
@@ -38,15 +42,18 @@ def served_routes(stack: Deployment) -> dict[tuple[str, str], Registered]:
     }
 
 
-def test_every_route_goes_to_the_function(stack: Deployment) -> None:
+def test_every_route_goes_to_the_live_alias(stack: Deployment) -> None:
     api = stack.one(REST_API)
-    invoke_arn = stack.one("aws:lambda/function:Function").state["invokeArn"]
+    invoke_arn = stack.one(ALIAS).state["invokeArn"]
     routes = served_routes(stack)
 
+    assert invoke_arn.endswith(":live/invocations")
     assert api.inputs["endpointConfiguration"] == {"types": "REGIONAL"}
     assert set(routes) == {
         ("/", "ANY"),
         ("/{proxy+}", "ANY"),
+        ("/", "OPTIONS"),
+        ("/{proxy+}", "OPTIONS"),
         ("/docs", "GET"),
         ("/docs/{proxy+}", "GET"),
         ("/redoc", "GET"),
@@ -66,13 +73,13 @@ def test_every_route_goes_to_the_function(stack: Deployment) -> None:
         assert integration.inputs["uri"] == invoke_arn
 
 
-def test_prod_requires_an_api_key_except_for_the_docs_and_dev_requires_none(
+def test_prod_requires_an_api_key_except_for_the_docs_and_preflights_and_dev_requires_none(
     dev: Deployment, prod: Deployment
 ) -> None:
-    docs = {(path, "GET") for path in DOCS_ROUTES}
+    keyless = {(path, "GET") for path in DOCS_ROUTES} | {("/", "OPTIONS"), ("/{proxy+}", "OPTIONS")}
     prod_routes = served_routes(prod)
 
-    assert {route for route, m in prod_routes.items() if not m.inputs["apiKeyRequired"]} == docs
+    assert {route for route, m in prod_routes.items() if not m.inputs["apiKeyRequired"]} == keyless
     assert {route for route, m in prod_routes.items() if m.inputs["apiKeyRequired"]} == {
         ("/", "ANY"),
         ("/{proxy+}", "ANY"),
@@ -116,7 +123,7 @@ def test_the_deployment_is_replaced_when_the_api_changes(dev: Deployment, prod: 
         )
 
     for deployment, key_required in ((dev, False), (prod, True)):
-        invoke_arn = deployment.one("aws:lambda/function:Function").state["invokeArn"]
+        invoke_arn = deployment.one(ALIAS).state["invokeArn"]
         assert trigger(deployment) == deployment_trigger(
             route_definitions(key_required), invoke_arn
         )
@@ -173,6 +180,7 @@ def test_only_this_api_stage_may_invoke_the_function(stack: Deployment) -> None:
     assert permission["action"] == "lambda:InvokeFunction"
     assert permission["principal"] == "apigateway.amazonaws.com"
     assert permission["function"] == stack.outputs["functionName"]
+    assert permission["qualifier"] == "live"  # the alias, not $LATEST or a version
     assert permission["sourceArn"] == f"{api.state['executionArn']}/{stack.stack}/*/*"
 
 
@@ -205,7 +213,7 @@ def test_outputs_are_ready_to_use(stack: Deployment) -> None:
 
     assert outputs["apiUrl"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{stack.stack}"
     assert outputs["docsUrl"] == f"{outputs['apiUrl']}/docs"
-    assert outputs["tableName"] == stack.one("aws:dynamodb/table:Table").state["name"]
+    assert outputs["tableName"] == stack.one("aws:dynamodb/table:Table", "-table").state["name"]
     assert outputs["functionName"] == stack.one("aws:lambda/function:Function").state["name"]
     assert re.match(r"^/aws/lambda/", outputs["logGroupName"])
     for name in ("apiUrl", "docsUrl", "tableName", "functionName", "imageUri", "logGroupName"):
@@ -228,14 +236,58 @@ def test_no_input_resolved_to_none(stack: Deployment) -> None:
     assert not any(is_secret(value) for value in stack.outputs.values())
 
 
-def test_the_stage_waits_for_the_account_logging_role(stack: Deployment) -> None:
-    dependencies = stack.one(STAGE).options["dependencies"]
+def test_prods_stage_waits_for_the_account_logging_role_it_owns(prod: Deployment) -> None:
+    dependencies = prod.one(STAGE).options["dependencies"]
 
     assert any("apigateway/account:Account" in urn for urn in dependencies)
 
 
-def test_a_stack_without_the_account_role_still_serves() -> None:
-    deployment = deploy("dev", {"manageApiGatewayAccount": "false"})
+def test_dev_leaves_the_account_role_to_prod_and_still_serves(dev: Deployment) -> None:
+    assert dev.all("aws:apigateway/account:Account") == []
+    assert len(dev.all(STAGE)) == 1
+    assert not any("Account" in urn for urn in dev.one(STAGE).options["dependencies"])
 
-    assert len(deployment.all(STAGE)) == 1
-    assert not any("Account" in urn for urn in deployment.one(STAGE).options["dependencies"])
+
+def test_dev_alone_in_an_account_can_own_the_role() -> None:
+    deployment = deploy("dev", {"manageApiGatewayAccount": "true"})
+
+    assert len(deployment.all("aws:apigateway/account:Account")) == 1
+
+
+def test_a_browser_preflight_needs_no_key_in_prod_and_the_function_answers_it() -> None:
+    # prod with an allowed origin: every method needs the key, but a CORS preflight never
+    # carries it, so OPTIONS must reach the function without one.
+    origin = "https://app.example.com"
+    deployment = deploy("prod", {"corsOrigins": json.dumps([origin])})
+    routes = served_routes(deployment)
+    alias_invoke_arn = deployment.one(ALIAS).state["invokeArn"]
+
+    for path in API_ROUTES:
+        preflight = routes[(path, "OPTIONS")].inputs
+        assert preflight["apiKeyRequired"] is False
+        assert routes[(path, "ANY")].inputs["apiKeyRequired"] is True
+        (integration,) = [
+            i.inputs
+            for i in deployment.all(INTEGRATION)
+            if (i.inputs["resourceId"], i.inputs["httpMethod"])
+            == (preflight["resourceId"], "OPTIONS")
+        ]
+        assert (integration["type"], integration["uri"]) == ("AWS_PROXY", alias_invoke_arn)
+
+    # The function, configured as the stack configures it, answers the preflight.
+    variables = deployment.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    handler = build_handler(create_app(Settings.model_validate(variables)))
+    event = rest_api_event(
+        "OPTIONS",
+        "/events",
+        stage="prod",
+        headers=[
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type,x-api-key"),
+        ],
+    )
+    answer = LambdaResponse(handler(event, LocalContext()))
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == origin
+    assert "POST" in answer.headers["access-control-allow-methods"]

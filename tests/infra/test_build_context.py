@@ -114,3 +114,43 @@ def test_a_context_without_dockerignore_sends_everything(tmp_path: Path) -> None
     files = {path.relative_to(tmp_path).as_posix() for path in context_files(tmp_path)}
 
     assert files == {".venv/x", "Dockerfile"}
+
+
+@pytest.mark.parametrize(
+    "dockerignore",
+    [
+        "*\n!keep.txt\n!src/\n!deep/a/b/c.txt\n",
+        "*\n!*/inner.txt\n",
+        "data\n!data/keep\n**/*.log\n",
+        "*.log\n!debug[0-9].log\n",
+    ],
+    ids=["allowlist", "wildcard-reinclusion", "deep-reinclusion", "uninterpreted"],
+)
+def test_skipping_ignored_directories_loses_no_file(tmp_path: Path, dockerignore: str) -> None:
+    # The walk skips an ignored directory when no "!" line can reach inside it; the result
+    # must equal asking is_ignored about every file.
+    (tmp_path / ".dockerignore").write_text(dockerignore)
+    for name in (
+        "keep.txt",
+        "other.txt",
+        "src/m.py",
+        "deep/a/b/c.txt",
+        "deep/a/b/d.txt",
+        "x/inner.txt",
+        "x/y/inner.txt",
+        "data/keep",
+        "data/drop",
+        "logs/debug1.log",
+        ".venv/lib/site.py",
+    ):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(name)
+    patterns = read_dockerignore(tmp_path)
+    every_file = {
+        path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()
+    }
+
+    walked = {path.relative_to(tmp_path).as_posix() for path in context_files(tmp_path)}
+
+    assert walked == {name for name in every_file if not is_ignored(patterns, name)}

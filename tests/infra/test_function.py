@@ -4,41 +4,44 @@ from __future__ import annotations
 
 import pytest
 
-from infra.config import INTEGRATION_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, parse_config
+from infra.config import parse_config
+from infra.limits import INTEGRATION_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS
 from service.settings import Settings
-from tests.infra.conftest import PROJECT, Deployment, deploy, short_settings
+from tests.infra.conftest import PROJECT, Deployment, deploy, deployed_settings
 from tests.infra.mocks import is_secret
 
 FUNCTION = "aws:lambda/function:Function"
 
 
 def test_size_and_limits_come_from_the_stack_settings(stack: Deployment) -> None:
-    config = parse_config(PROJECT, stack.stack, short_settings(stack.stack))
+    config = parse_config(PROJECT, stack.stack, deployed_settings(stack.stack)).function
     function = stack.one(FUNCTION).inputs
 
     assert function["packageType"] == "Image"
     assert function["memorySize"] == config.memory_size
     assert function["timeout"] == config.timeout
-    expected_reserved = -1 if config.reserved_concurrency is None else config.reserved_concurrency
-    assert function["reservedConcurrentExecutions"] == expected_reserved
+    assert function["reservedConcurrentExecutions"] == config.reserved_concurrency
     (role,) = [
         role for role in stack.all("aws:iam/role:Role") if role.state["arn"] == function["role"]
     ]
     assert "lambda.amazonaws.com" in role.inputs["assumeRolePolicy"]
 
 
+TABLE = "aws:dynamodb/table:Table"
+
+
 def test_the_environment_is_what_the_service_reads(stack: Deployment) -> None:
-    config = parse_config(PROJECT, stack.stack, short_settings(stack.stack))
+    config = parse_config(PROJECT, stack.stack, deployed_settings(stack.stack))
     variables = stack.one(FUNCTION).inputs["environment"]["variables"]
 
-    assert variables["EVENTS_TABLE_NAME"] == stack.one("aws:dynamodb/table:Table").state["name"]
-    assert variables["EVENTS_STATUS_SHARDS"] == str(config.status_shards)
-    assert variables["EVENTS_STATUS_SHARDS_READ"] == str(config.status_shards_to_read)
+    assert variables["EVENTS_TABLE_NAME"] == stack.one(TABLE, "-table").state["name"]
+    assert variables["EVENTS_STATUS_SHARDS"] == str(config.function.status_shards)
+    assert variables["EVENTS_STATUS_SHARDS_READ"] == str(config.function.status_shards_to_read)
     # prod's document declares the key its API Gateway requires (Swagger UI's Authorize).
     assert variables["EVENTS_API_KEY_REQUIRED"] == ("true" if stack.stack == "prod" else "false")
-    assert Settings.model_validate(variables).api_key_required is config.require_api_key
-    assert variables["EVENTS_CORS_ORIGINS"] == ",".join(config.cors_origins)
-    assert variables["LOG_LEVEL"] == config.log_level
+    assert Settings.model_validate(variables).api_key_required is config.api.require_api_key
+    assert variables["EVENTS_CORS_ORIGINS"] == ",".join(config.function.cors_origins)
+    assert variables["LOG_LEVEL"] == config.function.log_level
     password = stack.one("random:index/randomPassword:RandomPassword")
     assert variables["EVENTS_CURSOR_SECRET"] == password.state["result"]
     assert len(variables["EVENTS_CURSOR_SECRET"]) >= 16  # service/settings.py's minimum

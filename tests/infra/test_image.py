@@ -1,4 +1,5 @@
-"""The image: ECR repository, build for the configured architecture, pinned by digest."""
+"""The image: ECR repository, build for the configured architecture, pinned by digest, and
+no build when the tag is already pushed (a revert)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pulumi
 import pytest
 
 from infra.build_context import image_tag
-from infra.config import PLATFORMS
 from infra.image import pinned_uri
-from tests.infra.conftest import REPO_ROOT, Deployment, deploy
-from tests.infra.mocks import ACCOUNT, REGION, is_secret
+from infra.stack_settings import PLATFORMS
+from local.paths import REPO_ROOT
+from tests.infra.conftest import Deployment, deploy
+from tests.infra.mocks import ACCOUNT, REGION, AwsMocks, is_secret
 
 REPOSITORY = "aws:ecr/repository:Repository"
 IMAGE = "docker:index/image:Image"
@@ -137,3 +139,75 @@ def test_a_digest_is_required() -> None:
     assert pinned_uri(url, f"{url}@sha256:{'a' * 64}") == f"{url}@sha256:{'a' * 64}"
     with pytest.raises(ValueError, match="no sha256 digest"):
         pinned_uri(url, f"{url}:latest")
+
+
+# A revert brings back a build context whose tag is still in the repository.
+
+OLD_DIGEST = f"sha256:{'c' * 64}"
+
+
+def built_tag(deployment: Deployment) -> str:
+    return str(deployment.one(IMAGE).inputs["imageName"]).rpartition(":")[2]
+
+
+def test_the_repository_is_named_after_the_stack(stack: Deployment) -> None:
+    assert stack.one(REPOSITORY).inputs["name"] == f"events-{stack.stack}"
+
+
+def test_a_tag_already_pushed_is_deployed_by_its_digest_without_a_build(dev: Deployment) -> None:
+    tag = built_tag(dev)
+    mocks = AwsMocks(pushed={"events-dev": {"older": f"sha256:{'d' * 64}", tag: OLD_DIGEST}})
+
+    deployment = deploy("dev", mocks=mocks)
+
+    repository_url = deployment.one(REPOSITORY).state["repositoryUrl"]
+    assert deployment.all(IMAGE) == []
+    assert deployment.one(FUNCTION).inputs["imageUri"] == f"{repository_url}@{OLD_DIGEST}"
+    assert deployment.outputs["imageUri"] == f"{repository_url}@{OLD_DIGEST}"
+    assert "aws:ecr/getAuthorizationToken:getAuthorizationToken" not in mocks.invokes
+
+
+def test_a_tag_not_in_the_repository_is_built_and_pushed(dev: Deployment) -> None:
+    mocks = AwsMocks(pushed={"events-dev": {"0123456789abcdef": OLD_DIGEST}})
+
+    deployment = deploy("dev", mocks=mocks)
+
+    image = deployment.one(IMAGE)
+    assert built_tag(deployment) == built_tag(dev)
+    assert (
+        deployment.one(FUNCTION)
+        .inputs["imageUri"]
+        .endswith(image.state["repoDigest"].rpartition("@")[2])
+    )
+    assert "aws:ecr/getImages:getImages" in mocks.invokes
+
+
+def test_the_first_deploy_builds_without_asking_for_images_of_a_missing_repository() -> None:
+    mocks = AwsMocks(pushed={"events-prod": {}})  # another stack's repository only
+
+    deployment = deploy("dev", mocks=mocks)
+
+    assert len(deployment.all(IMAGE)) == 1
+    assert "aws:ecr/getRepositories:getRepositories" in mocks.invokes
+    assert "aws:ecr/getImages:getImages" not in mocks.invokes
+
+
+@pytest.mark.parametrize("refused", ["events-dev", "*"], ids=["list-images", "list-repositories"])
+def test_a_failed_lookup_stops_the_program_before_any_build(refused: str) -> None:
+    mocks = AwsMocks(pushed={"events-dev": {}}, refused=(refused,))
+
+    with pytest.raises(pulumi.RunError) as error:
+        deploy("dev", mocks=mocks)
+
+    message = str(error.value)
+    assert message.startswith("cannot tell whether the image events-dev:")
+    assert "AccessDeniedException" in message
+    assert message.endswith(
+        "the deploying identity needs ecr:DescribeRepositories and ecr:ListImages"
+    )
+    assert IMAGE not in {resource.type for resource in mocks.registered}
+
+
+def test_previews_build_the_image(stack: Deployment) -> None:
+    # A pull request's preview builds it, so a broken Dockerfile fails there.
+    assert stack.one(IMAGE).inputs["buildOnPreview"] is True

@@ -50,7 +50,7 @@ def as_create_table_request(inputs: dict[str, Any], name: str) -> dict[str, Any]
 
 
 def test_the_deployed_table_is_the_service_table_definition(stack: Deployment) -> None:
-    table = stack.one(TABLE)
+    table = stack.one(TABLE, "-table")
     name = table.state["name"]
 
     assert as_create_table_request(table.inputs, name) == create_table_request(name)
@@ -61,7 +61,7 @@ def test_the_deployed_table_matches_the_one_local_tooling_creates(
 ) -> None:
     # table_name is a table ensure_table (service/local) created on DynamoDB Local.
     described = dynamodb.describe_table(TableName=table_name)["Table"]
-    deployed = as_create_table_request(dev.one(TABLE).inputs, table_name)
+    deployed = as_create_table_request(dev.one(TABLE, "-table").inputs, table_name)
 
     assert described["KeySchema"] == deployed["KeySchema"]
     assert sorted(described["AttributeDefinitions"], key=str) == sorted(
@@ -75,7 +75,7 @@ def test_the_deployed_table_matches_the_one_local_tooling_creates(
 
 
 def test_on_demand_encrypted_with_point_in_time_recovery(stack: Deployment) -> None:
-    inputs = stack.one(TABLE).inputs
+    inputs = stack.one(TABLE, "-table").inputs
 
     assert inputs["billingMode"] == "PAY_PER_REQUEST"
     assert inputs["serverSideEncryption"] == {"enabled": True}
@@ -83,7 +83,7 @@ def test_on_demand_encrypted_with_point_in_time_recovery(stack: Deployment) -> N
 
 
 def test_prod_keeps_its_table_and_dev_can_drop_it(dev: Deployment, prod: Deployment) -> None:
-    prod_table, dev_table = prod.one(TABLE), dev.one(TABLE)
+    prod_table, dev_table = prod.one(TABLE, "-table"), dev.one(TABLE, "-table")
 
     assert prod_table.inputs["deletionProtectionEnabled"] is True
     assert prod_table.options["protect"] is True
@@ -121,7 +121,8 @@ def test_an_existing_table_replaces_the_stacks_own() -> None:
     deployment = deploy("prod", {"existingTableName": "events-restored"})
     arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/events-restored"
 
-    assert deployment.all(TABLE) == []
+    # Only the idempotency-key table is the stack's own: records are not worth restoring.
+    assert [table.name for table in deployment.all(TABLE)] == ["events-prod-keys"]
     assert deployment.outputs["tableName"] == "events-restored"
     variables = deployment.one("aws:lambda/function:Function").inputs["environment"]["variables"]
     assert variables["EVENTS_TABLE_NAME"] == "events-restored"

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import testcontainers.core.container
 
-from local import dynamodb_local
 from local.dynamodb_local import (
     DynamoDBLocal,
     DynamoDBLocalError,
     docker_available,
     ensure_table,
 )
+from local.dynamodb_local import jar as dynamodb_local
 
 
 def test_a_persisted_database_survives_a_restart(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from local.dynamodb_local import REPO_ROOT, DynamoDBLocal, free_port
+from local.dynamodb_local import DynamoDBLocal, free_port
 from local.gateway import (
     RIE_INVOCATIONS_PATH,
     FunctionError,
@@ -29,6 +29,7 @@ from local.gateway import (
 )
 from local.lambda_context import LocalContext
 from local.lambda_events import rest_api_event
+from local.paths import REPO_ROOT
 from local.server_process import wait_until_serving
 from service.handler import build_handler
 from tests.conftest import new_event, service_environment

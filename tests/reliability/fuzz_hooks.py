@@ -31,6 +31,9 @@ _RULE_MESSAGES = (
     "eventId cannot change",
     "The cursor was not issued by this API",
     "The cursor belongs to a different listing",
+    # An Idempotency-Key names one request: the generator reuses the document's example
+    # key with other bodies.
+    "was used for a request with another body",
 )
 
 

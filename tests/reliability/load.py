@@ -6,6 +6,11 @@ goes into a client-side ledger; afterwards the audit reads the table directly an
 demands that every acknowledged create is there with exactly its last acknowledged
 content and version, every acknowledged delete is gone, and nothing else exists.
 
+Creates carry an Idempotency-Key, and half of them let the server name the event: a
+create whose answer is lost (a dropped connection, a 5xx, or one the client throws away
+on purpose, as a timed-out client would) is sent again with the same key until it gets a
+definite answer, so the ledger knows every event it created, exactly once.
+
     python -m tests.reliability.load --seconds 60 --users 16   # its own DynamoDB Local and server
 
 Loopback only, and bounded both in time and in number of requests.
@@ -28,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from service.store import from_item
 from tests.conftest import settings_values, table_snapshot
 
@@ -35,6 +41,9 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # Expected answers: 404 and 412 come from users racing on the same event.
 EXPECTED = {200, 201, 204, 404, 412}
 WEIGHTS = {"create": 25, "read": 25, "list": 15, "update": 25, "delete": 10}
+# Creates whose first answer the client drops, then retries with the same key.
+LOST_ANSWER_RATE = 0.1
+CREATE_ATTEMPTS = 5
 
 
 @dataclass
@@ -48,6 +57,13 @@ class Ledger:
     uncertain: set[str] = field(default_factory=set)
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
+    retried_creates: int = 0
+    replayed: int = 0
+
+    @property
+    def location(self) -> str:
+        """The location of this run's events: it finds those the server named."""
+        return f"Loopback {self.prefix}"
 
     def live_ids(self) -> list[str]:
         return [event_id for event_id in self.acknowledged if event_id not in self.deleted]
@@ -72,17 +88,44 @@ class Audit:
         return not (self.lost or self.stale or self.resurrected or self.phantoms or self.miscounted)
 
 
-def _new_event(prefix: str, rng: random.Random) -> dict[str, Any]:
+def _new_event(ledger: Ledger, rng: random.Random) -> dict[str, Any]:
+    named = {"eventId": f"{ledger.prefix}-{uuid.uuid4().hex[:12]}"} if rng.random() < 0.5 else {}
     return {
-        "eventId": f"{prefix}-{uuid.uuid4().hex[:12]}",
+        **named,
         "title": f"Load test {rng.randrange(10**6)}",
         "description": "Created by the load generator.",
         "date": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-        "location": "Loopback",
+        "location": ledger.location,
         "capacity": rng.randint(1, 1000),
         "organizer": "tests/reliability/load.py",
         "status": rng.choice(["active", "active", "cancelled", "completed"]),
     }
+
+
+async def _create(
+    client: httpx.AsyncClient, ledger: Ledger, rng: random.Random, body: dict[str, Any]
+) -> httpx.Response:
+    """Create once, whatever happens to the answers: retries carry the same key and body."""
+    headers = {IDEMPOTENCY_KEY_HEADER: str(uuid.UUID(int=rng.getrandbits(128)))}
+    lose_first = rng.random() < LOST_ANSWER_RATE
+    for attempt in range(CREATE_ATTEMPTS):
+        ledger.retried_creates += attempt > 0
+        try:
+            response = await client.post("/events", json=body, headers=headers)
+        except httpx.TransportError:
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+            continue  # no answer: the event may or may not exist, and the key settles it
+        retry_after = response.headers.get("retry-after")
+        last = attempt == CREATE_ATTEMPTS - 1
+        if not last and (
+            (lose_first and attempt == 0) or response.status_code >= 500 or retry_after
+        ):
+            await asyncio.sleep(float(retry_after or 0) * rng.random())
+            continue
+        ledger.replayed += response.headers.get(REPLAYED_HEADER) == "true"
+        return response
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def _one_request(client: httpx.AsyncClient, ledger: Ledger, rng: random.Random) -> None:
@@ -93,9 +136,10 @@ async def _one_request(client: httpx.AsyncClient, ledger: Ledger, rng: random.Ra
     target = rng.choice(live) if live else ""
     started = time.perf_counter()
     if operation == "create":
-        body = _new_event(ledger.prefix, rng)
-        target = body["eventId"]
-        response = await client.post("/events", json=body)
+        body = _new_event(ledger, rng)
+        response = await _create(client, ledger, rng, body)
+        created = response.json() if response.status_code == 201 else {}
+        target = created.get("eventId", body.get("eventId", ""))
     elif operation == "read":
         response = await client.get(f"/events/{target}")
     elif operation == "list":
@@ -149,6 +193,7 @@ def audit(ledger: Ledger, dynamodb: Any, table_name: str) -> Audit:
         item["eventId"]["S"]: from_item(item)
         for item in table_snapshot(dynamodb, table_name)
         if item["eventId"]["S"].startswith(ledger.prefix + "-")
+        or item["location"]["S"] == ledger.location
     }
     lost, stale, miscounted = [], [], []
     for event_id, event in ledger.acknowledged.items():
@@ -183,6 +228,8 @@ def report(ledger: Ledger, result: Audit, seconds: float) -> str:
             f"{unexpected or 'none'}",
             f"  by operation: {dict(sorted(ledger.statuses.items()))}",
             f"  latency: p50 {cut[49] * 1000:.1f} ms, p99 {cut[98] * 1000:.1f} ms",
+            f"  creates sent again with their Idempotency-Key: {ledger.retried_creates}, "
+            f"answered as replays: {ledger.replayed}",
             f"  audit of {result.checked} acknowledged events, {len(ledger.deleted)} deleted: "
             + (
                 "clean: nothing lost, stale, resurrected or phantom"
@@ -196,7 +243,8 @@ def report(ledger: Ledger, result: Audit, seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from local.dynamodb_local import DynamoDBLocal, ensure_table
+    from local.dynamodb_local import DynamoDBLocal, ensure_keys_table, ensure_table
+    from service.table import keys_table_name
     from tests.reliability.live import live_server
 
     parser = argparse.ArgumentParser(
@@ -209,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     with DynamoDBLocal() as local, tempfile.TemporaryDirectory() as workdir:
         client = local.client()
         ensure_table(client, "events")
+        ensure_keys_table(client, keys_table_name("events"))
         with live_server(settings_values(local, "events"), Path(workdir) / "server.log") as server:
             started = time.monotonic()
             ledger = asyncio.run(

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 from tests.conftest import TEST_CURSOR_SECRET
 from tests.reliability.checks import leaks, missing_security_headers
 from tests.reliability.live import LiveServer

@@ -42,8 +42,9 @@ from playwright.sync_api import (
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from local.dynamodb_local import LOCAL_CREDENTIALS, REPO_ROOT, DynamoDBLocal
+from local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal
 from local.gateway import InProcessFunction, LocalGateway
+from local.paths import REPO_ROOT
 from service.app import create_app
 from service.docs import (
     ASSETS_URL,

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
+from local.dynamodb_local import DynamoDBLocal
 from local.lambda_events import SHAPES, LambdaClient, LambdaResponse, Shape, rest_api_event
+from local.paths import REPO_ROOT
 from service.handler import build_handler
 from tests.conftest import make_settings, new_event, service_environment, table_snapshot
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
-from local.serve import advertised_endpoint
+from local import run_state
+from local.dynamodb_local import DynamoDBLocal
+from local.paths import REPO_ROOT
+from local.run_state import advertised
 from service.models import Event
 from service.settings import Settings
 from service.store import EventStore
@@ -77,10 +79,12 @@ def test_seeding_twice_adds_nothing_and_keeps_edits(
 
 
 @pytest.fixture
-def endpoint_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where seed looks for the endpoint of `make run`: a fresh path, not the repository's."""
+def state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where `make run` leaves its state: a fresh path, not the repository's."""
     path = tmp_path / ".data" / "endpoint"
-    monkeypatch.setattr(seed, "ENDPOINT_FILE", path)
+    monkeypatch.setattr(run_state, "STATE_FILE", path)
+    for variable in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
     return path
 
 
@@ -88,17 +92,15 @@ def test_seed_targets_the_running_make_run_server_when_no_endpoint_is_set(
     dynamodb_local: DynamoDBLocal,
     dynamodb: Any,
     table_name: str,
-    endpoint_file: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    state_file: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for variable in ENDPOINT_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-
-    with advertised_endpoint(dynamodb_local.endpoint_url, endpoint_file):
-        assert endpoint_file.read_text().strip() == dynamodb_local.endpoint_url
+    with advertised(dynamodb_local.endpoint_url, "http://127.0.0.1:8000") as owner:
+        assert owner
         assert main(["--count", "9", "--table", table_name, "--no-progress"]) == 0
 
-    assert not endpoint_file.exists()
+    assert f"at {dynamodb_local.endpoint_url} (the `make run` of process" in capsys.readouterr().out
+    assert not state_file.exists()
     assert len(table_snapshot(dynamodb, table_name)) == 9
 
 
@@ -106,30 +108,24 @@ def test_a_configured_endpoint_wins_over_the_make_run_file(
     dynamodb_local: DynamoDBLocal,
     dynamodb: Any,
     table_name: str,
-    endpoint_file: Path,
+    state_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    endpoint_file.parent.mkdir()
-    endpoint_file.write_text("http://127.0.0.1:9\n")  # nothing listens there
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint_url)
-
-    assert main(["--count", "4", "--table", table_name, "--no-progress"]) == 0
+    with advertised("http://127.0.0.1:9", "http://127.0.0.1:8000"):  # nothing listens there
+        assert main(["--count", "4", "--table", table_name, "--no-progress"]) == 0
 
     assert len(table_snapshot(dynamodb, table_name)) == 4
 
 
-def test_a_stale_make_run_endpoint_is_a_clear_error(
-    endpoint_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    for variable in ENDPOINT_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    endpoint_file.parent.mkdir()
-    endpoint_file.write_text("http://127.0.0.1:9\n")  # `make run` was killed, nothing listens
-
-    assert main(["--count", "3", "--no-progress"]) == 1
-
-    error = capsys.readouterr().err
-    assert "http://127.0.0.1:9 (left by `make run` in" in error
+def test_a_second_instance_leaves_the_first_ones_state(state_file: Path) -> None:
+    with advertised("http://127.0.0.1:1111", "http://127.0.0.1:8000") as first:
+        with advertised("http://127.0.0.1:2222", "http://127.0.0.1:8001") as second:
+            assert (first, second) == (True, False)
+        state = run_state.running_instance()
+        assert state is not None
+        assert state.dynamodb_endpoint == "http://127.0.0.1:1111"
+    assert not state_file.exists()
 
 
 def test_a_missing_table_is_a_clear_error(
@@ -162,3 +158,9 @@ def test_make_seed_loads_count_events_into_the_configured_table(
     assert result.returncode == 0, result.stderr
     assert "7 written" in result.stdout
     assert len(table_snapshot(dynamodb, table_name)) == 7
+
+
+def test_the_readme_names_the_ids_the_default_seed_gives() -> None:
+    ids = [event["eventId"] for event in sample_events(seed.DEFAULT_COUNT)]
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"`{ids[0]}` to\n`{ids[-1]}` for the default {seed.DEFAULT_COUNT}" in readme

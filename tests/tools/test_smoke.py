@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from local.dynamodb_local import REPO_ROOT, DynamoDBLocal
+from local.dynamodb_local import DynamoDBLocal, ensure_keys_table
+from local.paths import REPO_ROOT
 from service.app import create_app
-from service.table import create_table_request
+from service.table import create_table_request, keys_table_name
 from tests.conftest import make_settings, table_snapshot
 from tests.servers import serve
 from tools.smoke import main
@@ -24,6 +26,7 @@ from tools.smoke import main
 STEPS = (
     "health",
     "create",
+    "create again (replay)",
     "get",
     "list",
     "update (If-Match)",
@@ -66,6 +69,14 @@ class RequireApiKey:
         await self.app(scope, receive, send)
 
 
+@pytest.fixture(autouse=True)
+def keys_table(dynamodb: Any, table_name: str) -> Iterator[None]:
+    """The walk's create sends an Idempotency-Key: the app needs its table."""
+    ensure_keys_table(dynamodb, keys_table_name(table_name))
+    yield
+    dynamodb.delete_table(TableName=keys_table_name(table_name))
+
+
 def test_the_smoke_test_walks_the_api_and_leaves_nothing_behind(
     app: FastAPI, dynamodb: Any, table_name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -88,6 +99,7 @@ def test_a_failing_step_stops_the_walk_shows_the_response_and_cleans_up(
     del request["GlobalSecondaryIndexes"]
     request["AttributeDefinitions"] = request["AttributeDefinitions"][:1]
     dynamodb.create_table(**request)
+    ensure_keys_table(dynamodb, keys_table_name("events-without-index"))
     try:
         app = create_app(make_settings(dynamodb_local, "events-without-index"))
         with serve(app) as url:
@@ -103,6 +115,7 @@ def test_a_failing_step_stops_the_walk_shows_the_response_and_cleans_up(
         remaining = table_snapshot(dynamodb, "events-without-index")
     finally:
         dynamodb.delete_table(TableName="events-without-index")
+        dynamodb.delete_table(TableName=keys_table_name("events-without-index"))
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED at list: expected HTTP 200, got 500" in result.stdout
@@ -185,7 +198,7 @@ def test_without_url_or_pulumi_cli_the_error_says_what_to_do(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
 
-    assert main([]) == 2
+    assert main(["--stack", "dev"]) == 2
 
     error = capsys.readouterr().err
     assert "--url" in error
