@@ -32,7 +32,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.dynamodb_local import CACHE_DIR, REPO_ROOT, DynamoDBLocal, use_local_credentials
+from local.dynamodb_local import DynamoDBLocal, use_local_credentials
+from local.dynamodb_local.jar import CACHE_DIR
+from local.paths import REPO_ROOT
 
 MUTANTS = REPO_ROOT / "mutants"
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.toml")

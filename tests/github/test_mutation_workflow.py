@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from local.dynamodb_local import REPO_ROOT
+from local.paths import REPO_ROOT
 from tests.github.test_workflows import WORKFLOWS, load, steps
 
 MUTATION = WORKFLOWS / "mutation.yml"
