@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from service.models import sample_event
 from service.store import to_item
 from tools.table_admin import TableAdmin
 
@@ -36,14 +37,15 @@ def make_events(start: int, stop: int, seed: int = 7) -> list[dict[str, Any]]:
         created = f"2025-{1 + number % 12:02d}-{1 + number % 28:02d}T09:30:00.000Z"
         events.append(
             {
-                "eventId": f"bench-{number:06d}",
-                "title": f"Conference {number}",
-                "description": "Three days of " + ", ".join(rng.sample(_WORDS, 4)) + ".",
-                "date": date.isoformat(),
-                "location": rng.choice(_CITIES),
-                "capacity": rng.randrange(10, 5000),
-                "organizer": "Python Software Foundation",
-                "status": rng.choices(statuses, weights)[0],
+                **sample_event(
+                    eventId=f"bench-{number:06d}",
+                    title=f"Conference {number}",
+                    description="Three days of " + ", ".join(rng.sample(_WORDS, 4)) + ".",
+                    date=date.isoformat(),
+                    location=rng.choice(_CITIES),
+                    capacity=rng.randrange(10, 5000),
+                    status=rng.choices(statuses, weights)[0],
+                ),
                 "createdAt": created,
                 "updatedAt": created,
                 "version": 1,

@@ -24,6 +24,7 @@ from bench.data import load_events
 from local.capacity import CapacityMeter
 from local.dynamodb_local import DynamoDBLocal, ensure_table
 from service.cursor import CursorCodec
+from service.models import sample_event
 from service.store import EventStore
 from service.table import shard_of
 from tools.table_admin import TableAdmin
@@ -39,14 +40,14 @@ def events(start: int, stop: int, description_chars: int) -> Iterator[dict[str, 
     rng = random.Random(start)  # noqa: S311 - sample data, not secrets
     for number in range(start, stop):
         yield {
-            "eventId": f"bench{number:07d}",
-            "title": f"Meetup {number}",
-            "description": ("Talks, sprints and a hallway track. " * 30)[:description_chars],
-            "date": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            "location": "Pittsburgh, PA",
-            "capacity": 250,
-            "organizer": "Python Software Foundation",
-            "status": rng.choice(STATUSES),
+            **sample_event(
+                eventId=f"bench{number:07d}",
+                title=f"Meetup {number}",
+                description=("Talks, sprints and a hallway track. " * 30)[:description_chars],
+                date=f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                capacity=250,
+                status=rng.choice(STATUSES),
+            ),
             "createdAt": "2026-01-01T00:00:00.000Z",
             "updatedAt": "2026-01-01T00:00:00.000Z",
             "version": 1,

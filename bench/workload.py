@@ -12,6 +12,7 @@ import json
 from bench.child import EVENT_ID
 from bench.data import LISTED_STATUS
 from local.lambda_events import rest_api_event
+from service.models import sample_event
 
 STAGE = "dev"
 PAGE_SIZE = 50
@@ -20,15 +21,7 @@ MIX = ("get", "get", "get", "get", "get", "get", "list", "update", "update", "cr
 
 # The body of every `update` request, and of every `create` (with its own eventId).
 UPDATE = {"capacity": 1234}
-NEW_EVENT = {
-    "eventId": EVENT_ID,
-    "title": "Benchmark summit",
-    "description": "Two days of measuring things.",
-    "date": "2027-03-14",
-    "location": "Lisbon",
-    "capacity": 300,
-    "organizer": "Bench",
-}
+NEW_EVENT = sample_event(eventId=EVENT_ID, status=...)
 
 
 def _json_request(method: str, path: str, body: object) -> str:

@@ -29,7 +29,9 @@ Data flows one way, and each step lives in one module:
 | `service.store` | `EventStore`: every DynamoDB read and write the API makes |
 | `service.cursor` | opaque, HMAC-signed pagination cursors |
 | `service.errors` | domain errors and their problem+json translation |
-| `service.api` | the thin HTTP routes and their shared dependencies |
+| `service.api` | the thin HTTP routes, their dependencies, preconditions and strict JSON |
+| `service.field_errors` | validation errors as one public-named entry per invalid input |
+| `service.methods` | HEAD, OPTIONS and `Allow`, from the routing table |
 | `service.app` | `create_app()`: middleware, routers, error handlers, docs pages |
 | `service.docs` | `/docs` and `/redoc`, served with no CDN and under any stage prefix |
 

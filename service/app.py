@@ -15,10 +15,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import Match
 
 from service.api import events, health
 from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
+from service.api.strict_json import MalformedBody
 from service.docs import add_docs
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -28,7 +28,9 @@ from service.errors import (
     http_problem,
     problem_response,
 )
+from service.field_errors import bounded, field_errors
 from service.logs import configure_logging, logger
+from service.methods import MethodsMiddleware, served_methods
 from service.middleware import ProblemCORSMiddleware, RequestContextMiddleware
 from service.settings import Settings, get_settings
 from service.store import EventStore
@@ -71,6 +73,7 @@ def create_app(
     app.include_router(events.router)
     add_docs(app)
     _add_error_handlers(app)
+    app.add_middleware(MethodsMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             ProblemCORSMiddleware,
@@ -92,17 +95,6 @@ def create_app(
     return app
 
 
-def _field_errors(error: RequestValidationError) -> list[dict[str, str]]:
-    fields = []
-    for item in error.errors():
-        location = [str(part) for part in item.get("loc", ())]
-        if location and location[0] in {"body", "query", "path", "header"}:
-            location = location[1:] or [location[0]]
-        message = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
-        fields.append({"field": ".".join(location) or "body", "message": message})
-    return fields
-
-
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EventsError)
     async def events_error(request: Request, error: EventsError) -> Response:
@@ -120,44 +112,38 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         if any(item.get("type") == "json_invalid" for item in error.errors()):
             return _malformed_json()
+        errors, count = bounded(field_errors(error.errors()))
         return problem_response(
             422,
             "Invalid request",
-            "One or more fields or parameters are invalid; see errors.",
+            "One or more fields or parameters are invalid; see errors"
+            + (f" (the first {len(errors)} of {count})." if count > len(errors) else "."),
             "validation-error",
-            errors=_field_errors(error),
+            errors=errors,
+            error_count=count,
         )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
-            # FastAPI's own 400 for a body json.loads gave up on: nested too deep, or an
-            # integer of more digits than Python converts.
-            return _malformed_json()
+            # FastAPI's own 400 for a body the parser refused: not UTF-8, a repeated key,
+            # nested too deep, or an integer of more digits than Python converts.
+            cause = error.__cause__
+            return _malformed_json(cause.detail if isinstance(cause, MalformedBody) else None)
         phrase = http.HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else None
         if error.status_code == 404 and detail in (None, phrase):
             detail = f"Nothing is served at {request.url.path[:200]!r}."
         headers = dict(error.headers or {})
         if error.status_code == 405:
-            headers["Allow"] = _allowed_methods(request)
+            headers["Allow"] = ", ".join(served_methods(request.scope))
         return http_problem(error.status_code, detail, headers)
 
 
-def _malformed_json() -> Response:
+def _malformed_json(detail: str | None = None) -> Response:
     return problem_response(
-        400, "Malformed JSON", "The request body is not valid JSON.", "malformed-json"
+        400, "Malformed JSON", detail or "The request body is not valid JSON.", "malformed-json"
     )
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method the path serves: Starlette's own 405 names only its first route's."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
 
 
 def _openapi(app: FastAPI, api_key_required: bool) -> dict[str, Any]:

@@ -89,12 +89,25 @@ class StoreUnavailable(EventsError):
     title = "Service temporarily unavailable"
 
 
+class StoreFailure(EventsError):
+    """DynamoDB refused a call for a reason no retry gets past (a ValidationException,
+    AccessDeniedException, a request the store built wrong); the store logs the cause.
+
+    A 500, not a 503: a 503 with Retry-After tells clients and their SDKs to come back,
+    and they would, for a fault only a fix or a deploy removes (a policy, a bug). It also
+    keeps these apart from throttling in the logs and on the 5xx alarm's runbook.
+    """
+
+    slug = "store-failure"
+
+
 def problem_body(
     status: int,
     title: str,
     detail: str,
     slug: str | None = None,
     errors: Sequence[Mapping[str, str]] | None = None,
+    error_count: int | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
@@ -104,6 +117,7 @@ def problem_body(
     }
     if errors is not None:
         body["errors"] = list(errors)
+        body["errorCount"] = len(errors) if error_count is None else error_count
     return body
 
 
@@ -114,12 +128,13 @@ def problem_response(
     slug: str | None = None,
     errors: Sequence[Mapping[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    error_count: int | None = None,
 ) -> Response:
     all_headers = dict(headers or {})
     if status == 503:
         all_headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return Response(
-        content=json.dumps(problem_body(status, title, detail, slug, errors)).encode(),
+        content=json.dumps(problem_body(status, title, detail, slug, errors, error_count)).encode(),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=all_headers,

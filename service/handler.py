@@ -30,12 +30,13 @@ from mangum.types import ASGI, Scope
 
 from service import snapstart
 from service.app import create_app
+from service.errors import PROBLEM_MEDIA_TYPE
 from service.settings import get_settings
 from service.store import create_dynamodb_client
 
 # Mangum base64-encodes any body whose Content-Type is not listed here, and a REST API
 # without binary media types hands base64 to the client as is: error bodies must be text.
-TEXT_MIME_TYPES = [*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"]
+TEXT_MIME_TYPES = [*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE]
 
 
 def _stage_prefix(stage: object, requested_path: object) -> str:

@@ -24,6 +24,9 @@ from service.errors import http_problem, problem_response
 from service.logs import logger
 
 MAX_BODY_BYTES = 64 * 1024
+# The methods whose routes read a body; other requests' bodies are never read, so never
+# refused (and their operations document no 413).
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
@@ -91,7 +94,12 @@ class RequestContextMiddleware:
 
         try:
             declared = _header(scope, b"content-length")
-            if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            if (
+                scope.get("method") in BODY_METHODS
+                and declared
+                and declared.isdigit()
+                and int(declared) > MAX_BODY_BYTES
+            ):
                 await http_problem(413, TOO_LARGE_DETAIL)(scope, receive, send_with_headers)
             else:
                 await self.app(scope, _limited(receive), send_with_headers)

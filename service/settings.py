@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS, keys_table_name
+from service.table import DEFAULT_STATUS_SHARDS, MAX_STATUS_SHARDS, keys_table_name, shards_to_read
 
 # Only good for a laptop: every deployed stack sets its own secret (see infra/).
 LOCAL_CURSOR_SECRET = "local-development-cursor-secret"  # noqa: S105
@@ -206,18 +206,19 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _reads_cover_writes(self) -> Settings:
-        if self.status_shards_read is not None and self.status_shards_read < self.status_shards:
+        try:
+            shards_to_read(self.status_shards, self.status_shards_read)
+        except ValueError as error:
             raise ValueError(
                 f"EVENTS_STATUS_SHARDS_READ={self.status_shards_read} is below "
                 f"EVENTS_STATUS_SHARDS={self.status_shards}; allowed: at least "
-                "EVENTS_STATUS_SHARDS, since a listing that skips shards being written "
-                "would miss events."
-            )
+                f"EVENTS_STATUS_SHARDS, since {error}."
+            ) from None
         return self
 
     @property
     def status_shards_to_read(self) -> int:
-        return self.status_shards_read or self.status_shards
+        return shards_to_read(self.status_shards, self.status_shards_read)
 
 
 @cache

@@ -36,6 +36,19 @@ def shard_of(event_id: str, shards: int) -> int:
     return int.from_bytes(digest, "big") % shards
 
 
+def shards_to_read(written: int, read: int | None = None) -> int:
+    """The shards a listing reads: those written to, or more while a migration changes the
+    count (docs/scaling.md); None reads those written to."""
+    if read is None:
+        return written
+    if read < written:
+        raise ValueError(
+            f"reading {read} shards while {written} are written would miss events: "
+            "a listing must read at least the shards being written"
+        )
+    return read
+
+
 def status_shard_key(status: str, shard: int) -> str:
     return f"{status}#{shard}"
 

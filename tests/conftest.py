@@ -13,13 +13,20 @@ from fastapi.testclient import TestClient
 
 from local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
 from service.app import create_app
-from service.models import EventCreate
+from service.models import EventCreate, sample_event
 from service.settings import Settings
 from service.store import EventStore
+from tests.contract.problems import guard_clients
 
 use_local_credentials()
 
 TEST_CURSOR_SECRET = "test-cursor-secret-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _problem_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every problem document any test receives is checked for leaked internals."""
+    guard_clients(monkeypatch)
 
 
 # A DynamoDB Local already running, for runs of the suite that start many sessions in a row
@@ -100,18 +107,8 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def new_event(**overrides: Any) -> dict[str, Any]:
-    """A valid create body; override any field."""
-    body: dict[str, Any] = {
-        "eventId": f"evt-{uuid.uuid4().hex[:10]}",
-        "title": "PyCon 2026",
-        "description": "Three days of talks and sprints.",
-        "date": "2026-05-14",
-        "location": "Pittsburgh, PA",
-        "capacity": 2500,
-        "organizer": "Python Software Foundation",
-    }
-    body.update(overrides)
-    return {key: value for key, value in body.items() if value is not ...}
+    """A valid create body with a fresh eventId and no status; override any field."""
+    return sample_event(**{"eventId": f"evt-{uuid.uuid4().hex[:10]}", "status": ..., **overrides})
 
 
 def store_event(store: EventStore, **overrides: Any) -> dict[str, Any]:

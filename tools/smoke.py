@@ -29,6 +29,9 @@ from typing import Any
 
 import httpx
 
+from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
+from service.errors import PROBLEM_MEDIA_TYPE
+from service.models import sample_event
 from tools.target import UsageError, default_url
 
 # No real event is planned that far ahead, so the date-bounded listing is one short page.
@@ -37,10 +40,6 @@ LIST_WAIT_SECONDS = 15.0
 LIST_PAGES_PER_ATTEMPT = 10
 REQUEST_TIMEOUT_SECONDS = 15.0
 SHOWN_BODY_CHARS = 2000
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-# The published names (README, OpenAPI document), not imported: this checks the contract.
-IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
 
 Check = Callable[[httpx.Response], str | None]
 """Looks at a response with the expected status; returns what is wrong with it, or None."""
@@ -61,15 +60,15 @@ class Smoke:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         self.event_id = f"smoke-{stamp}-{secrets.token_hex(3)}"
         self.path = f"/events/{self.event_id}"
-        self.body = {
-            "eventId": self.event_id,
-            "title": "Smoke test",
-            "description": "Created by tools.smoke and deleted by the same run.",
-            "date": SMOKE_DATE,
-            "location": "Nowhere (smoke test)",
-            "capacity": 1,
-            "organizer": "events-api smoke test",
-        }
+        self.body = sample_event(
+            eventId=self.event_id,
+            title="Smoke test",
+            description="Created by tools.smoke and deleted by the same run.",
+            date=SMOKE_DATE,
+            location="Nowhere (smoke test)",
+            capacity=1,
+            organizer="events-api smoke test",
+        )
         self._sent_create = False
         self._gone = False
         self._requests = 0

@@ -15,12 +15,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from botocore.exceptions import ClientError
-
 from service.errors import StoreUnavailable
 from service.store import (
     PUBLIC_FIELDS,
-    condition_failed,
+    ConditionFailed,
     create_dynamodb_client,
     dynamodb_errors,
     to_item,
@@ -178,10 +176,8 @@ class TableAdmin:
                         ":current": {"S": move.current},
                     },
                 )
-        except ClientError as error:
-            if condition_failed(error):
-                return False
-            raise
+        except ConditionFailed:
+            return False
         return True
 
     def approximate_item_count(self) -> int:

@@ -2,29 +2,23 @@
 
 The dependencies are `async def`: they never block, and FastAPI runs every plain `def`
 dependency in a worker thread.
+
+A route awaits the store (`event = await store.update(event_id, changes, versions)`):
+`StoreDep` hands it an `AsyncEventStore`, which alone decides where the blocking
+DynamoDB calls of `EventStore` run for this request.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, ParamSpec, TypeVar, Unpack
 
-from fastapi import Depends, Header, Request
-from pydantic.json_schema import SkipJsonSchema
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.errors import UnsupportedMediaType, VersionMismatch
-from service.store import EventStore
-
-MAX_IF_MATCH_TAGS = 10
-_ENTITY_TAG = r'(?:W/)?"[0-9]{1,18}"'
-# "*", or one to ten of the entity tags this API issues; anything else can never match.
-IF_MATCH_PATTERN = (
-    rf"^(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG}){{0,{MAX_IF_MATCH_TAGS - 1}}})$"
-)
-_IF_MATCH = re.compile(IF_MATCH_PATTERN)
-_VERSION = re.compile(r'"([0-9]+)"')
+from service.errors import UnsupportedMediaType
+from service.store import EventRecord, EventStore, ListingQuery, Page
+from service.store.idempotency import Created
 
 
 async def require_json(request: Request) -> None:
@@ -39,57 +33,55 @@ async def require_json(request: Request) -> None:
         raise UnsupportedMediaType(f"Send the body as application/json, not {media_type[:100]!r}.")
 
 
-async def get_store(request: Request) -> EventStore:
-    store: EventStore = request.app.state.store
-    return store
-
-
-StoreDep = Annotated[EventStore, Depends(get_store)]
-
-
-async def expected_versions(
-    if_match: Annotated[
-        str | SkipJsonSchema[None],
-        Header(
-            description="Only act if the event is at this version: the ETag of a previous "
-            'response, such as `"3"`. `*` matches any existing event.',
-            json_schema_extra={"pattern": IF_MATCH_PATTERN},
-        ),
-    ] = None,
-) -> list[int] | None:
-    """The versions an `If-Match` header accepts; None when any version will do.
-
-    A value that is not `*` or a list of our entity tags can never match, so it is a 412
-    like any other mismatch.
-    """
-    if if_match is None:
-        return None
-    value = if_match.strip(" \t")
-    if not _IF_MATCH.fullmatch(value):
-        raise VersionMismatch(f"If-Match {if_match[:100]!r} matches no version of this event.")
-    if value == "*":
-        return None
-    return [int(version) for version in _VERSION.findall(value)]
-
-
-IfMatchDep = Annotated[list[int] | None, Depends(expected_versions)]
-
-
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-async def call_store(
-    request: Request, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs
-) -> R:
-    """Run a blocking store method for this request.
+class AsyncEventStore:
+    """The app's `EventStore` as one request's route awaits it.
 
     Under Lambda (Mangum puts the event in the scope) the process serves one event at a
-    time, so the call runs inline: a worker thread would add a thread start and two
+    time, so the calls run inline: a worker thread would add a thread start and two
     hand-offs to every invocation, as the thread lives only as long as Mangum's task for
     that one event (bench/README.md has the figures). Under an ASGI server that serves
-    many requests at once, the call runs in the threadpool so the event loop keeps serving.
+    many requests at once, they run in the threadpool so the event loop keeps serving.
     """
-    if "aws.event" in request.scope:
-        return method(*args, **kwargs)
-    return await run_in_threadpool(method, *args, **kwargs)
+
+    def __init__(self, store: EventStore, inline: bool) -> None:
+        self._store = store
+        self._inline = inline
+
+    async def create(self, fields: Mapping[str, Any]) -> EventRecord:
+        return await self._run(self._store.create, fields)
+
+    async def create_with_key(self, scope: str, key: str, fields: Mapping[str, Any]) -> Created:
+        return await self._run(self._store.create_with_key, scope, key, fields)
+
+    async def get(self, event_id: str) -> EventRecord:
+        return await self._run(self._store.get, event_id)
+
+    async def update(
+        self,
+        event_id: str,
+        changes: Mapping[str, Any],
+        expected_versions: Sequence[int] | None = None,
+    ) -> EventRecord:
+        return await self._run(self._store.update, event_id, changes, expected_versions)
+
+    async def delete(self, event_id: str, expected_versions: Sequence[int] | None = None) -> None:
+        await self._run(self._store.delete, event_id, expected_versions)
+
+    async def list_events(self, **query: Unpack[ListingQuery]) -> Page:
+        return await self._run(self._store.list_events, **query)
+
+    async def _run(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        if self._inline:
+            return method(*args, **kwargs)
+        return await run_in_threadpool(method, *args, **kwargs)
+
+
+async def get_store(request: Request) -> AsyncEventStore:
+    return AsyncEventStore(request.app.state.store, inline="aws.event" in request.scope)
+
+
+StoreDep = Annotated[AsyncEventStore, Depends(get_store)]

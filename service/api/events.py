@@ -1,4 +1,4 @@
-"""The /events routes: validate, make one store call, shape the HTTP response."""
+"""The /events routes: validate, call the store, shape the HTTP response."""
 
 from __future__ import annotations
 
@@ -9,41 +9,35 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic.json_schema import SkipJsonSchema
 
-from service.api.deps import IfMatchDep, StoreDep, call_store, require_json
+from service.api.deps import AsyncEventStore, StoreDep, require_json
 from service.api.idempotency import (
     REPLAYED_HEADER,
     IdempotencyKeyDep,
     caller_scope,
     with_key_answers,
 )
+from service.api.preconditions import Preconditions, PreconditionsDep
+from service.api.query import query_error
 from service.api.responses import event_responses, page_responses, problem_responses
+from service.api.route import ApiRoute
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
+from service.errors import VersionMismatch
 from service.models import (
-    EVENT_ID_PATTERN,
-    EVENT_ID_RULE,
-    MAX_EVENT_ID_LENGTH,
     Event,
     EventCreate,
     EventDate,
+    EventId,
     EventPage,
     EventStatus,
     EventUpdate,
+    PageSize,
 )
 from service.store import EventRecord
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], route_class=ApiRoute)
 
-LIST_PARAMETERS = frozenset({"status", "limit", "cursor", "from", "to"})
-EventIdPath = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=MAX_EVENT_ID_LENGTH,
-        pattern=EVENT_ID_PATTERN,
-        description=EVENT_ID_RULE,
-        examples=["pycon-2026"],
-    ),
-]
+# The URL, the OpenAPI document and every error name it `eventId`, like the body field.
+EventIdPath = Annotated[EventId, Path(alias="eventId")]
 JSON_BODY = [Depends(require_json)]
 
 
@@ -62,21 +56,6 @@ def event_response(
     )
 
 
-def _query_error(name: str, message: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
-
-
-def _check_query(request: Request, date_range: bool, status: EventStatus | None) -> None:
-    names = request.query_params.keys()
-    for name in names:
-        if name not in LIST_PARAMETERS:
-            raise _query_error(name, "Unknown query parameter.")
-        if len(request.query_params.getlist(name)) > 1:
-            raise _query_error(name, "Give this parameter at most once.")
-    if date_range and status is None:
-        raise _query_error("status", "status is required for date ranges (from, to).")
-
-
 @router.post(
     "",
     status_code=201,
@@ -92,12 +71,13 @@ async def create_event(
     """Store a new event. Answers 409, leaving the stored event untouched, if the id exists.
 
     With `Idempotency-Key`, a retry gets the first answer again instead of a second event.
+    POST only ever creates: `If-None-Match: *` may say so, and changes nothing.
     """
     fields = body.model_dump(by_alias=True, mode="json", exclude_none=True)
     if key is None:
-        event = await call_store(request, store.create, fields)
+        event = await store.create(fields)
         return event_response(request, event, status_code=201, created=True)
-    created = await call_store(request, store.create_with_key, caller_scope(request), key, fields)
+    created = await store.create_with_key(caller_scope(request), key, fields)
     response = event_response(request, created.event, status_code=201, created=True)
     if created.replayed:
         response.headers[REPLAYED_HEADER] = "true"
@@ -109,7 +89,7 @@ async def create_event(
     response_model=EventPage,
     summary="List events",
     operation_id="listEvents",
-    responses=page_responses(400, 413, 422, 503),
+    responses=page_responses(400, 422, 503),
 )
 async def list_events(
     request: Request,
@@ -118,14 +98,14 @@ async def list_events(
         EventStatus | SkipJsonSchema[None],
         Query(description="Only events with this status, ordered by date then eventId"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1-100")] = 50,
+    limit: Annotated[PageSize, Query(description="Page size, 1-100")] = 50,
     cursor: Annotated[
         str | SkipJsonSchema[None],
         Query(
             max_length=MAX_CURSOR_LENGTH,
             description="`nextCursor` of the previous page, with the same `status`, `from` "
             "and `to`; opaque",
-            json_schema_extra={"pattern": CURSOR_PATTERN},
+            pattern=CURSOR_PATTERN,
         ),
     ] = None,
     date_from: Annotated[
@@ -148,12 +128,11 @@ async def list_events(
     may be left out); a page costs the same however many events there are.
     Events created while you page show up if they sort after the last one you have seen.
     """
-    _check_query(request, date_from is not None or date_to is not None, status)
+    if (date_from or date_to) and status is None:
+        raise query_error("status", "is required for date ranges (from, to)")
     if date_from and date_to and date_from > date_to:
-        raise _query_error("from", "from must not be after to.")
-    page = await call_store(
-        request,
-        store.list_events,
+        raise query_error("from", "must not be after to")
+    page = await store.list_events(
         status=status.value if status else None,
         limit=limit,
         cursor=cursor,
@@ -167,22 +146,41 @@ async def list_events(
 
 
 @router.get(
-    "/{event_id}",
+    "/{eventId}",
     response_model=Event,
     summary="Get an event",
     operation_id="readEvent",
-    responses=event_responses(200, 404, 413, 422, 503),
+    responses=event_responses(200, 404, 422, 503),
 )
 async def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
-    return event_response(request, await call_store(request, store.get, event_id))
+    return event_response(request, await store.get(event_id))
+
+
+async def _versions(
+    store: AsyncEventStore, event_id: str, preconditions: Preconditions
+) -> list[int] | None:
+    """The versions a write may apply to, after RFC 9110 §13.2.2 steps 1 and 3."""
+    versions = preconditions.expected_versions(event_id)
+    if preconditions.if_none_match is None:
+        return versions
+    # If-None-Match needs the current version; the write is then pinned to it, so a
+    # change in between is a 412 rather than a write the condition never saw.
+    with preconditions.missing_is_refused():
+        current = (await store.get(event_id))["version"]
+    if versions is not None and current not in versions:
+        raise VersionMismatch(
+            f"Event {event_id!r} is at version {current}; If-Match did not match it."
+        )
+    preconditions.check_none_match(event_id, current)
+    return [current]
 
 
 async def _update(
     request: Request,
-    event_id: EventIdPath,
+    event_id: str,
     body: EventUpdate,
-    store: StoreDep,
-    versions: IfMatchDep,
+    store: AsyncEventStore,
+    preconditions: Preconditions,
 ) -> Response:
     changes = body.model_dump(by_alias=True, mode="json", exclude_unset=True)
     if changes.pop("eventId", event_id) != event_id:
@@ -190,14 +188,15 @@ async def _update(
             [
                 {
                     "loc": ("body", "eventId"),
-                    "msg": "eventId cannot change: it must equal the id in the path.",
+                    "msg": "cannot change: it must equal the eventId in the path",
                     "type": "value_error",
                 }
             ]
         )
-    return event_response(
-        request, await call_store(request, store.update, event_id, changes, versions)
-    )
+    versions = await _versions(store, event_id, preconditions)
+    with preconditions.missing_is_refused():
+        event = await store.update(event_id, changes, versions)
+    return event_response(request, event)
 
 
 _UPDATE_DOC = {
@@ -205,12 +204,13 @@ _UPDATE_DOC = {
     "responses": event_responses(200, 400, 404, 412, 413, 415, 422, 503),
     "dependencies": JSON_BODY,
     "description": "Change only the fields sent (both PUT and PATCH are partial updates). "
-    "With `If-Match`, the update happens only if the event is still at that version.",
+    "With `If-Match`, the update happens only if the event is still at that version; with "
+    "`If-None-Match`, only if it is at none of the versions listed.",
 }
 
 
 @router.put(
-    "/{event_id}",
+    "/{eventId}",
     summary="Update an event",
     operation_id="updateEvent",
     **_UPDATE_DOC,  # type: ignore[arg-type]
@@ -220,13 +220,13 @@ async def update_event(
     event_id: EventIdPath,
     body: EventUpdate,
     store: StoreDep,
-    versions: IfMatchDep,
+    preconditions: PreconditionsDep,
 ) -> Response:
-    return await _update(request, event_id, body, store, versions)
+    return await _update(request, event_id, body, store, preconditions)
 
 
 @router.patch(
-    "/{event_id}",
+    "/{eventId}",
     summary="Update an event (same as PUT)",
     operation_id="patchEvent",
     **_UPDATE_DOC,  # type: ignore[arg-type]
@@ -236,21 +236,23 @@ async def patch_event(
     event_id: EventIdPath,
     body: EventUpdate,
     store: StoreDep,
-    versions: IfMatchDep,
+    preconditions: PreconditionsDep,
 ) -> Response:
-    return await _update(request, event_id, body, store, versions)
+    return await _update(request, event_id, body, store, preconditions)
 
 
 @router.delete(
-    "/{event_id}",
+    "/{eventId}",
     status_code=204,
     response_class=Response,
     summary="Delete an event",
     operation_id="deleteEvent",
-    responses=problem_responses(404, 412, 413, 422, 503),
+    responses=problem_responses(404, 412, 422, 503),
 )
 async def delete_event(
-    request: Request, event_id: EventIdPath, store: StoreDep, versions: IfMatchDep
+    request: Request, event_id: EventIdPath, store: StoreDep, preconditions: PreconditionsDep
 ) -> Response:
-    await call_store(request, store.delete, event_id, versions)
+    versions = await _versions(store, event_id, preconditions)
+    with preconditions.missing_is_refused():
+        await store.delete(event_id, versions)
     return Response(status_code=204)

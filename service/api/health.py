@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.responses import problem_responses
+from service.api.route import ApiRoute
 from service.models import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=ApiRoute)
 
 
 @router.get(
@@ -15,7 +15,6 @@ router = APIRouter(tags=["health"])
     response_model=Health,
     summary="Liveness check",
     operation_id="readHealth",
-    responses=problem_responses(413),
 )
 async def read_health() -> dict[str, str]:
     return {"status": "ok"}

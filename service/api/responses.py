@@ -11,7 +11,7 @@ _DESCRIPTIONS = {
     400: "Malformed request: body is not JSON, or the cursor is not one this API issued",
     404: "No event with this eventId",
     409: "An event with this eventId already exists; it is left untouched",
-    412: "If-Match does not match the event's current version",
+    412: "If-Match or If-None-Match is false for the event as it is now",
     413: "Request body larger than 64 KiB",
     415: "Request body is not application/json",
     422: "Invalid field or parameter; `errors` names each one",
@@ -40,7 +40,7 @@ _ETAG = {
     "schema": {"type": "string", "pattern": r'^"[0-9]+"$'},
 }
 _LOCATION = {"description": "Path of the new event", "schema": {"type": "string"}}
-_BY_ID = {"path.event_id": "$response.body#/eventId"}
+_BY_ID = {"path.eventId": "$response.body#/eventId"}
 _AT_THIS_VERSION = {**_BY_ID, "header.If-Match": "$response.header.ETag"}
 # OpenAPI links: what a client (or a stateful fuzzer) can do next with the event it got.
 _EVENT_LINKS = {

@@ -7,10 +7,10 @@ conditional, and maps botocore's exceptions to the domain errors of `service.err
 - `event_store`: `EventStore`, what the routes call: single events, and listings;
 - `listing`: pages of events, a paged Scan or a merge of the status index's shards;
 - `items`: an event as a DynamoDB item, and back;
-- `client`: the client, and botocore's failures as the domain's errors.
+- `client`: the client, and the one map of botocore's failures to the domain's errors.
 """
 
-from service.store.client import condition_failed, create_dynamodb_client, dynamodb_errors
+from service.store.client import ConditionFailed, create_dynamodb_client, dynamodb_errors
 from service.store.event_store import EventStore
 from service.store.items import (
     PUBLIC_FIELDS,
@@ -21,16 +21,17 @@ from service.store.items import (
     to_item,
     utc_now,
 )
-from service.store.listing import CURSOR_VERSION, EventListing, Page
+from service.store.listing import CURSOR_VERSION, EventListing, ListingQuery, Page
 
 __all__ = [
     "CURSOR_VERSION",
     "PUBLIC_FIELDS",
+    "ConditionFailed",
     "EventListing",
     "EventRecord",
     "EventStore",
+    "ListingQuery",
     "Page",
-    "condition_failed",
     "create_dynamodb_client",
     "dynamodb_errors",
     "from_item",

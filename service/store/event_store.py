@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING, Any, Unpack
 
 from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, VersionMismatch
-from service.store.client import condition_failed, create_dynamodb_client, dynamodb_errors
-from service.store.idempotency import KeyedCreates
+from service.store.client import ConditionFailed, create_dynamodb_client, dynamodb_errors
+from service.store.idempotency import Created, KeyedCreates
 from service.store.items import (
     EventRecord,
     attribute,
@@ -19,7 +17,7 @@ from service.store.items import (
     to_item,
     utc_now,
 )
-from service.store.listing import EventListing
+from service.store.listing import EventListing, ListingQuery, Page
 from service.table import (
     DATE_KEY_ATTRIBUTE,
     PARTITION_KEY,
@@ -27,6 +25,7 @@ from service.table import (
     date_key,
     keys_table_name,
     shard_of,
+    shards_to_read,
     status_shard_key,
 )
 
@@ -37,23 +36,18 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 
-def _retried(error: ClientError) -> bool:
-    return error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+def _landed_earlier(failed: ConditionFailed) -> EventRecord | None:
+    """The item an earlier attempt of this very call wrote, when that is what the condition
+    failed against.
 
-
-def _landed_earlier(error: ClientError) -> bool:
-    """The SDK retried a write whose first attempt timed out but was applied all the same.
-
-    The retry then fails its own condition against the item the first attempt wrote. The
-    caller compares that item with what it wrote (timestamps to the millisecond included)
-    to tell its own write from a competitor's. Without a retry a failed condition is final.
+    The SDK retries a write whose first attempt timed out but was applied all the same; the
+    retry then fails its own condition against that item. The caller compares it with what
+    it wrote (timestamps to the millisecond included) to tell its own write from a
+    competitor's. Without a retry a failed condition is final.
     """
-    return condition_failed(error) and _retried(error) and "Item" in error.response
-
-
-def _item_found(error: ClientError) -> EventRecord:
-    """The item a failed condition was checked against (ReturnValuesOnConditionCheckFailure)."""
-    return from_item(error.response["Item"])  # type: ignore[typeddict-item]
+    if failed.retried and failed.item is not None:
+        return from_item(failed.item)
+    return None
 
 
 class EventStore:
@@ -79,16 +73,13 @@ class EventStore:
             client,
             table_name,
             cursor_codec,
-            max(read_shards or status_shards, status_shards),
+            shards_to_read(status_shards, read_shards),
             request_budget,
         )
-        # Listings: a paged Scan, or the status index's shards merged (service/store/listing.py).
-        self.list_events = self._listing.page
         # Creates with an Idempotency-Key: event and key record in one transaction.
         self.keyed_creates = KeyedCreates(
             client, table_name, keys_table or keys_table_name(table_name), status_shards, key_ttl
         )
-        self.create_with_key = self.keyed_creates.create
 
     @classmethod
     def from_settings(cls, settings: Settings, client: DynamoDBClient | None = None) -> EventStore:
@@ -115,14 +106,12 @@ class EventStore:
                     ConditionExpression="attribute_not_exists(eventId)",
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-        except ClientError as error:
-            if _landed_earlier(error) and _item_found(error) == created:
+        except ConditionFailed as failed:
+            if _landed_earlier(failed) == created:
                 return created
-            if condition_failed(error):
-                raise EventAlreadyExists(
-                    f"An event with eventId {created['eventId']!r} already exists."
-                ) from None
-            raise
+            raise EventAlreadyExists(
+                f"An event with eventId {created['eventId']!r} already exists."
+            ) from None
         return created
 
     def get(self, event_id: str) -> EventRecord:
@@ -172,15 +161,15 @@ class EventStore:
         try:
             with dynamodb_errors():
                 response = self._client.update_item(**request)
-        except ClientError as error:
-            if _landed_earlier(error):
-                current = _item_found(error)
-                if (
-                    current["updatedAt"] == values[":now"]["S"]
-                    and changes.items() <= current.items()
-                ):
-                    return current
-            raise self._write_refused(error, event_id) from None
+        except ConditionFailed as failed:
+            current = _landed_earlier(failed)
+            if (
+                current is not None
+                and current["updatedAt"] == values[":now"]["S"]
+                and changes.items() <= current.items()
+            ):
+                return current
+            raise _write_refused(failed, event_id) from None
         return from_item(response["Attributes"])
 
     def delete(self, event_id: str, expected_versions: Sequence[int] | None = None) -> None:
@@ -196,10 +185,20 @@ class EventStore:
         try:
             with dynamodb_errors():
                 self._client.delete_item(**request)
-        except ClientError as error:
-            if condition_failed(error) and _retried(error) and "Item" not in error.response:
+        except ConditionFailed as failed:
+            if failed.retried and failed.item is None:
                 return  # an earlier attempt of this very call deleted it
-            raise self._write_refused(error, event_id) from None
+            raise _write_refused(failed, event_id) from None
+
+    # Listings: a paged Scan, or the status index's shards merged (service/store/listing.py).
+
+    def list_events(self, **query: Unpack[ListingQuery]) -> Page:
+        """One page of events and the next page's cursor: see `EventListing.page`."""
+        return self._listing.page(**query)
+
+    def create_with_key(self, scope: str, key: str, fields: Mapping[str, Any]) -> Created:
+        """Create once per (scope, Idempotency-Key): see `KeyedCreates.create`."""
+        return self.keyed_creates.create(scope, key, fields)
 
     @staticmethod
     def _write_condition(
@@ -214,16 +213,16 @@ class EventStore:
             condition += f" AND version IN ({', '.join(placeholders)})"
         return condition
 
-    @staticmethod
-    def _write_refused(error: ClientError, event_id: str) -> Exception:
-        if not condition_failed(error):
-            return error
-        if "Item" in error.response:
-            current = error.response["Item"]["version"]["N"]  # type: ignore[typeddict-item]
-            return VersionMismatch(
-                f"Event {event_id!r} is at version {current}; If-Match did not match it."
-            )
+
+def _write_refused(failed: ConditionFailed, event_id: str) -> EventNotFound | VersionMismatch:
+    """An update or delete whose condition failed: the event exists at another version, or
+    does not exist."""
+    if failed.item is None:
         return _not_found(event_id)
+    return VersionMismatch(
+        f"Event {event_id!r} is at version {failed.item['version']['N']}; "
+        "If-Match did not match it."
+    )
 
 
 def _not_found(event_id: str) -> EventNotFound:

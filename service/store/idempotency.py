@@ -31,15 +31,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from botocore.exceptions import ClientError
-
 from service.errors import (
     EventAlreadyExists,
     IdempotencyKeyReused,
     IdempotentRequestInFlight,
     StoreUnavailable,
 )
-from service.store.client import dynamodb_errors
+from service.store.client import TransactionCancelled, dynamodb_errors, unexpected
 from service.store.items import EventRecord, new_event, to_item
 from service.table import KEY_ATTRIBUTE, KEY_EXPIRY_ATTRIBUTE, PARTITION_KEY
 
@@ -137,22 +135,23 @@ class KeyedCreates:
                         },
                     ]
                 )
-        except ClientError as error:
-            return _first_answer(error, key, fingerprint, event["eventId"])
+        except TransactionCancelled as cancelled:
+            return _first_answer(cancelled, key, fingerprint, event["eventId"])
         return Created(event, replayed=False)
 
 
-def _first_answer(error: ClientError, key: str, fingerprint: str, event_id: str) -> Created:
+def _first_answer(
+    cancelled: TransactionCancelled, key: str, fingerprint: str, event_id: str
+) -> Created:
     """The answer to a create whose transaction was cancelled: the first twin's, or why not."""
-    code = error.response.get("Error", {}).get("Code")
-    if code == "TransactionInProgressException":
+    if cancelled.in_progress:
         # The SDK's retries found this very call's first attempt still being applied.
         raise _in_flight(key) from None
-    if code != "TransactionCanceledException":
-        raise error
-    reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    reasons = cancelled.reasons
     codes = [reason.get("Code") for reason in reasons]
-    event_reason, key_reason = codes[0], codes[1]
+    if len(codes) != 2:
+        raise unexpected(cancelled, f"TransactionCanceledException {codes}")
+    event_reason, key_reason = codes
     found = reasons[1].get("Item")
     if key_reason == "ConditionalCheckFailed" and found is not None:
         if found["requestHash"]["S"] != fingerprint:
@@ -166,8 +165,8 @@ def _first_answer(error: ClientError, key: str, fingerprint: str, event_id: str)
     if event_reason == "ConditionalCheckFailed":
         raise EventAlreadyExists(f"An event with eventId {event_id!r} already exists.") from None
     if _TRANSIENT_REASONS.intersection(codes):
-        raise StoreUnavailable("The event store is unavailable; retry shortly.") from error
-    raise error
+        raise StoreUnavailable("The event store is unavailable; retry shortly.") from cancelled
+    raise unexpected(cancelled, f"TransactionCanceledException {codes}")
 
 
 def _in_flight(key: str) -> IdempotentRequestInFlight:

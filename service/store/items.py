@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from service.models import PUBLIC_FIELDS as PUBLIC_FIELDS  # the public shape, from the model
 from service.table import index_keys
 
 if TYPE_CHECKING:
@@ -16,19 +17,6 @@ EventRecord = dict[str, Any]
 """An event as the API shows it: camelCase keys, exactly the public fields."""
 
 NUMBER_FIELDS = ("capacity", "version")
-PUBLIC_FIELDS = (
-    "eventId",
-    "title",
-    "description",
-    "date",
-    "location",
-    "capacity",
-    "organizer",
-    "status",
-    "createdAt",
-    "updatedAt",
-    "version",
-)
 
 
 def rfc3339(moment: dt.datetime) -> str:

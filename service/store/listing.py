@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Required, TypedDict
 
 from service.cursor import CursorCodec
 from service.errors import InvalidCursor, StoreUnavailable
 from service.store.client import dynamodb_errors
 from service.store.items import EventRecord, from_item, item_bytes
+from service.store.merge import Shard, ShardMerge
 from service.table import (
     DATE_KEY_ATTRIBUTE,
     DATE_KEY_SEPARATOR,
@@ -40,18 +39,31 @@ class Page(NamedTuple):
     next_cursor: str | None
 
 
-@dataclass
-class _ShardReader:
-    """One shard of the status index, read forward in batches during a page merge."""
+class Deadline:
+    """One request's budget for DynamoDB calls (Settings.dynamodb_request_budget), started
+    when the page's reads start."""
 
-    partition: str
-    start_key: dict[str, AttributeValueTypeDef] | None
-    more: bool = True
-    buffer: deque[dict[str, Any]] = field(default_factory=deque)
+    def __init__(self, budget: float) -> None:
+        self._end = time.monotonic() + budget
 
-    def head(self) -> str:
-        key: str = self.buffer[0][DATE_KEY_ATTRIBUTE]["S"]
-        return key
+    def spent(self) -> bool:
+        return time.monotonic() >= self._end
+
+    def before_another_call(self) -> None:
+        """A request that already spent its budget makes no further DynamoDB call (the
+        first call always goes: the budget is positive and starts with the page)."""
+        if self.spent():
+            raise StoreUnavailable("The event store is answering too slowly; retry shortly.")
+
+
+class ListingQuery(TypedDict, total=False):
+    """The arguments of `EventListing.page`, for the code that passes them on."""
+
+    status: Required[str | None]
+    limit: Required[int]
+    cursor: str | None
+    date_from: str | None
+    date_to: str | None
 
 
 class EventListing:
@@ -87,7 +99,7 @@ class EventListing:
         date_from: str | None = None,
         date_to: str | None = None,
     ) -> Page:
-        deadline = time.monotonic() + self._request_budget
+        deadline = Deadline(self._request_budget)
         if status is None:
             return self._scan_page(limit, self._resume(cursor, None), deadline)
         # The cursor does not bind the shard count: its position means the same in any layout.
@@ -109,7 +121,7 @@ class EventListing:
     def _next_cursor(self, query: list[Any] | None, position: Any) -> str:
         return self._cursors.encode({"v": CURSOR_VERSION, "q": query, "p": position})
 
-    def _scan_page(self, limit: int, after: Any, deadline: float) -> Page:
+    def _scan_page(self, limit: int, after: Any, deadline: Deadline) -> Page:
         if after is not None and not isinstance(after, str):
             raise InvalidCursor("The cursor was not issued by this API or has been altered.")
         start_key = {PARTITION_KEY: {"S": after}} if after else None
@@ -118,7 +130,7 @@ class EventListing:
         # has a null cursor instead of leading to an empty page.
         while len(items) <= limit:
             request: dict[str, Any] = {"TableName": self._table, "Limit": limit + 1 - len(items)}
-            _before_another_call(deadline)
+            deadline.before_another_call()
             if start_key:
                 request["ExclusiveStartKey"] = start_key
             with dynamodb_errors():
@@ -131,76 +143,58 @@ class EventListing:
         more = len(items) > limit or bool(start_key)
         return Page(page, self._next_cursor(None, page[-1]["eventId"]) if more and page else None)
 
-    def _status_page(self, query: list[Any], limit: int, after: Any, deadline: float) -> Page:
+    def _status_page(self, query: list[Any], limit: int, after: Any, deadline: Deadline) -> Page:
         """Merge the shards of one status in (date, eventId) order.
 
         The merge puts index keys on the page in global order, so the last key shown is
         the whole cursor: every shard resumes after it, whatever the shard count. Inserts
         behind it stay unseen and inserts ahead of it show up once, in order, as on an
-        unsharded index. Each shard is read only while its next item could still belong on
-        the page, in batches sized by `_batch_size`.
+        unsharded index. Shards are read in batches sized by `_batch_size`.
         """
         status, date_from, date_to = query
         if after is not None and not (isinstance(after, str) and DATE_KEY_SEPARATOR in after):
             raise InvalidCursor("The cursor was not issued by this API or has been altered.")
-        key_condition, values = _key_condition(date_from, date_to)
-        readers = []
-        for shard in range(self._read_shards):
-            partition = status_shard_key(status, shard)
-            start_key: dict[str, AttributeValueTypeDef] | None = None
-            if after is not None:
-                start_key = {
-                    PARTITION_KEY: {"S": after.split(DATE_KEY_SEPARATOR, 1)[1]},
-                    STATUS_SHARD_ATTRIBUTE: {"S": partition},
-                    DATE_KEY_ATTRIBUTE: {"S": after},
-                }
-            readers.append(_ShardReader(partition, start_key))
+        read = self._shard_reader(*_key_condition(date_from, date_to))
+        merge = ShardMerge(
+            [_shard(status_shard_key(status, n), after) for n in range(self._read_shards)]
+        )
 
-        def read(reader: _ShardReader, batch: int) -> None:
+        def refill(dry: list[Shard], wanted: int, live: int) -> None:
+            deadline.before_another_call()
+            self._read_all(read, dry, self._batch_size(wanted, live))
+
+        page = merge.page(limit, refill)
+        # One item beyond the page, from any shard, proves there is a next page. Past the
+        # budget the look-ahead is skipped: the cursor then may lead to an empty last page.
+        if not merge.buffered() and not deadline.spent():
+            self._read_all(read, merge.unfinished(), 1)
+        if page:
+            self._item_bytes = max(item_bytes(item) for item in page)
+        next_cursor = None
+        if page and merge.has_more():
+            next_cursor = self._next_cursor(query, page[-1][DATE_KEY_ATTRIBUTE]["S"])
+        return Page([from_item(item) for item in page], next_cursor)
+
+    def _shard_reader(
+        self, key_condition: str, values: dict[str, AttributeValueTypeDef]
+    ) -> Callable[[Shard, int], None]:
+        """Reads the next batch of one shard of the status index, for one query."""
+
+        def read(shard: Shard, batch: int) -> None:
             request: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": STATUS_INDEX,
                 "KeyConditionExpression": key_condition,
-                "ExpressionAttributeValues": {":shard": {"S": reader.partition}, **values},
+                "ExpressionAttributeValues": {":shard": {"S": shard.partition}, **values},
                 "Limit": batch,
             }
-            if reader.start_key:
-                request["ExclusiveStartKey"] = reader.start_key
+            if shard.start_key:
+                request["ExclusiveStartKey"] = shard.start_key
             with dynamodb_errors():
                 response = self._client.query(**request)
-            reader.buffer.extend(response.get("Items", []))
-            reader.start_key = response.get("LastEvaluatedKey")
-            reader.more = reader.start_key is not None
+            shard.received(response.get("Items", []), response.get("LastEvaluatedKey"))
 
-        page: list[dict[str, Any]] = []
-        while len(page) < limit:
-            empty = [r for r in readers if not r.buffer and r.more]
-            if empty:
-                _before_another_call(deadline)
-                live = sum(1 for r in readers if r.buffer or r.more)
-                self._read_all(read, empty, self._batch_size(limit - len(page), live))
-                continue
-            candidates = [r for r in readers if r.buffer]
-            if not candidates:
-                break
-            item = min(candidates, key=_ShardReader.head).buffer.popleft()
-            page.append(item)
-            # While a migration moves an event, the index can show it in two shards for a
-            # moment (index updates propagate asynchronously): the copies are adjacent.
-            for reader in readers:
-                if reader.buffer and reader.head() == item[DATE_KEY_ATTRIBUTE]["S"]:
-                    reader.buffer.popleft()
-        # One item beyond the page, from any shard, proves there is a next page. Past the
-        # budget the look-ahead is skipped: the cursor then may lead to an empty last page.
-        if not any(r.buffer for r in readers) and time.monotonic() < deadline:
-            self._read_all(read, [r for r in readers if r.more], 1)
-        if page:
-            self._item_bytes = max(item_bytes(item) for item in page)
-
-        next_cursor = None
-        if page and any(r.buffer or r.more for r in readers):
-            next_cursor = self._next_cursor(query, page[-1][DATE_KEY_ATTRIBUTE]["S"])
-        return Page([from_item(item) for item in page], next_cursor)
+        return read
 
     def _batch_size(self, remaining: int, live_shards: int) -> int:
         """Items to read from a shard: its share of the rest of the page plus one look-ahead,
@@ -214,15 +208,29 @@ class EventListing:
         return min(max(share, units * READ_UNIT_BYTES // self._item_bytes), remaining + 1)
 
     def _read_all(
-        self, read: Callable[[_ShardReader, int], None], readers: list[_ShardReader], batch: int
+        self, read: Callable[[Shard, int], None], shards: list[Shard], batch: int
     ) -> None:
-        if self._pool is None or len(readers) <= 1:
-            for reader in readers:
-                read(reader, batch)
+        if self._pool is None or len(shards) <= 1:
+            for shard in shards:
+                read(shard, batch)
             return
         # Shards are independent partitions: read them side by side.
-        for _ in self._pool.map(lambda reader: read(reader, batch), readers):
+        for _ in self._pool.map(lambda shard: read(shard, batch), shards):
             pass
+
+
+def _shard(partition: str, after: str | None) -> Shard:
+    """A shard to merge, from the start or from just after the cursor's index key."""
+    if after is None:
+        return Shard(partition)
+    return Shard(
+        partition,
+        {
+            PARTITION_KEY: {"S": after.split(DATE_KEY_SEPARATOR, 1)[1]},
+            STATUS_SHARD_ATTRIBUTE: {"S": partition},
+            DATE_KEY_ATTRIBUTE: {"S": after},
+        },
+    )
 
 
 def _key_condition(
@@ -242,10 +250,3 @@ def _key_condition(
     elif date_to is not None:
         condition += f" AND {DATE_KEY_ATTRIBUTE} < :to"
     return condition, values
-
-
-def _before_another_call(deadline: float) -> None:
-    """A request that already spent its budget makes no further DynamoDB call (the first
-    call always goes: the budget is positive and starts with the page)."""
-    if time.monotonic() >= deadline:
-        raise StoreUnavailable("The event store is answering too slowly; retry shortly.")

@@ -26,9 +26,10 @@ _CURSOR_CODEC = CursorCodec(os.environ.get("EVENTS_CURSOR_SECRET", LOCAL_CURSOR_
 _LISTING_FILTERS = ("status", "from", "to")
 # What the API answers when a request that matches the document breaks one of these rules.
 _RULE_MESSAGES = (
-    "status is required for date ranges",
-    "from must not be after to",
-    "eventId cannot change",
+    "is required for date ranges",
+    "must not be after to",
+    "cannot change: it must equal the eventId",
+    "Send at least one field to change.",
     "The cursor was not issued by this API",
     "The cursor belongs to a different listing",
     # An Idempotency-Key names one request: the generator reuses the document's example
@@ -72,14 +73,17 @@ def _follow_rules(case: FuzzCase) -> None:
     if path == "/events" and method == "GET" and _valid_at(case, ParameterLocation.QUERY):
         _listing_rules(case.query)
     if (
-        path == "/events/{event_id}"
+        path == "/events/{eventId}"
         and method in {"PUT", "PATCH"}
         and isinstance(case.body, dict)
         and "eventId" in case.body
         and _valid_at(case, ParameterLocation.BODY)
     ):
-        # The body may repeat the eventId, but never change it.
-        case.body["eventId"] = case.path_parameters["event_id"]
+        # The body may repeat the eventId, but never change it; alone it changes nothing,
+        # which the document (minProperties: 1) cannot say.
+        case.body["eventId"] = case.path_parameters["eventId"]
+        if len(case.body) == 1:
+            case.body["status"] = "active"
 
 
 @schemathesis.hook

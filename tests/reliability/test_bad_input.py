@@ -134,10 +134,11 @@ CORPUS = [
     Hostile("duplicated cursor", "GET", "/events?cursor=a.b&cursor=a.b", 422),
     Hostile("duplicated from", "GET", "/events?status=active&from=2026-01-01&from=2026-01-01", 422),
     Hostile("array-style parameter", "GET", "/events?status[]=active", 422),
-    # Forged and truncated cursors
-    Hostile("truncated cursor", "GET", "/events?cursor=eyJ2IjoxLCJxIjpudWxsLCJwIjoiYSJ9", 400),
+    # Forged and truncated cursors: not of a cursor's published form (422), or of that form
+    # but not issued by this API (400)
+    Hostile("truncated cursor", "GET", "/events?cursor=eyJ2IjoxLCJxIjpudWxsLCJwIjoiYSJ9", 422),
     Hostile(
-        "cursor with padding", "GET", "/events?cursor=eyJ2IjoxfQ==.AAAAAAAAAAAAAAAAAAAAAA==", 400
+        "cursor with padding", "GET", "/events?cursor=eyJ2IjoxfQ==.AAAAAAAAAAAAAAAAAAAAAA==", 422
     ),
     Hostile(
         "cursor of 4,096 characters", "GET", "/events?cursor=" + "A" * 4000 + "." + "B" * 95, 400

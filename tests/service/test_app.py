@@ -33,7 +33,7 @@ def test_with_a_key_required_every_operation_declares_the_header() -> None:
         for method, operation in methods.items()
         if method in OPERATIONS
     ]
-    assert {path for path, _, _ in operations} == {"/health", "/events", "/events/{event_id}"}
+    assert {path for path, _, _ in operations} == {"/health", "/events", "/events/{eventId}"}
     for path, method, operation in operations:
         security = operation.get("security", document.get("security"))
         assert security == [{"apiKey": []}], (method, path)

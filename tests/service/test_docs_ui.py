@@ -240,7 +240,7 @@ def test_redoc_renders_the_event_schema(
 ) -> None:
     document = httpx.get(f"{site.local_base}/openapi.json").json()
     event_fields = list(document["components"]["schemas"]["Event"]["properties"])
-    read_event = document["paths"]["/events/{event_id}"]["get"]["operationId"]
+    read_event = document["paths"]["/events/{eventId}"]["get"]["operationId"]
 
     page, problems = open_page("/redoc")
     section = page.locator(f'[id="operation/{read_event}"]')

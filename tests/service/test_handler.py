@@ -18,10 +18,9 @@ from fastapi import FastAPI
 from local.dynamodb_local import DynamoDBLocal
 from local.lambda_events import SHAPES, LambdaClient, LambdaResponse, Shape, rest_api_event
 from local.paths import REPO_ROOT
+from service.errors import PROBLEM_MEDIA_TYPE
 from service.handler import build_handler
 from tests.conftest import make_settings, new_event, service_environment, table_snapshot
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(params=SHAPES, ids=[shape.name for shape in SHAPES])
@@ -37,7 +36,7 @@ def lambda_client(app: FastAPI, shape: Shape) -> LambdaClient:
 
 def assert_problem(response: LambdaResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.result
-    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
     # Text, not base64: a REST API without binary media types would pass base64 on as is.
     assert response.result["isBase64Encoded"] is False
     body: dict[str, Any] = response.json()
@@ -90,7 +89,7 @@ def test_every_endpoint_of_the_contract(
         "POST", "/events", json_body={**body, "eventId": "x", "capacity": 0}
     )
     assert assert_problem(invalid, 422)["errors"] == [
-        {"field": "capacity", "message": "Input should be greater than or equal to 1"}
+        {"field": "capacity", "message": "must be a whole number from 1 to 1000000"}
     ]
     assert table_snapshot(dynamodb, table_name) == before
 
@@ -119,7 +118,7 @@ def test_docs_load_the_openapi_document_under_the_prefix(
     assert document["openapi"].startswith("3.1")
     # Swagger UI's "Try it out" sends requests to the first server's URL.
     assert document.get("servers", []) == ([{"url": root}] if root else [])
-    assert "/events/{event_id}" in document["paths"]
+    assert "/events/{eventId}" in document["paths"]
 
 
 def test_unknown_paths_are_404_problems_naming_the_requested_path(
@@ -135,9 +134,7 @@ def test_repeated_query_parameters_reach_the_app_repeated(lambda_client: LambdaC
         "GET", "/events", query=[("status", "active"), ("status", "cancelled")]
     )
     problem = assert_problem(response, 422)
-    assert problem["errors"] == [
-        {"field": "status", "message": "Give this parameter at most once."}
-    ]
+    assert problem["errors"] == [{"field": "status", "message": "must be given at most once"}]
 
 
 def test_base64_encoded_bodies_are_decoded(lambda_client: LambdaClient, shape: Shape) -> None:

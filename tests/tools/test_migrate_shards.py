@@ -19,7 +19,7 @@ from tests.conftest import (
     store_event,
     table_snapshot,
 )
-from tests.service.test_store import STATUSES, bulk_load, sort_key, walk
+from tests.service.store.conftest import STATUSES, bulk_load, sort_key, walk
 from tools.migrate_shards import MigrationState, main, migrate
 from tools.table_admin import TableAdmin
 

@@ -38,6 +38,6 @@ def test_make_openapi_writes_a_document_clients_can_generate_from(tmp_path: Path
 
     document = json.loads(output.read_text(encoding="utf-8"))
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/health", "/events", "/events/{event_id}"}
-    assert set(document["paths"]["/events/{event_id}"]) == {"get", "put", "patch", "delete"}
+    assert set(document["paths"]) == {"/health", "/events", "/events/{eventId}"}
+    assert set(document["paths"]["/events/{eventId}"]) == {"get", "put", "patch", "delete"}
     assert "Event" in document["components"]["schemas"]

@@ -284,10 +284,14 @@ def test_a_transaction_in_progress_is_409_with_retry_after(answer: dict[str, Any
     # transactions one at a time, so these are AWS's documented answers, built here.
     from botocore.exceptions import ClientError
 
+    from service.store.client import TransactionCancelled, dynamodb_errors
     from service.store.idempotency import _first_answer
 
+    # Through the store's one exception map, as the transaction's error leaves botocore.
+    with pytest.raises(TransactionCancelled) as mapped, dynamodb_errors():
+        raise ClientError(answer, "TransactWriteItems")  # type: ignore[arg-type]
     with pytest.raises(IdempotentRequestInFlight) as raised:
-        _first_answer(ClientError(answer, "TransactWriteItems"), "k", "hash", "id")  # type: ignore[arg-type]
+        _first_answer(mapped.value, "k", "hash", "id")
     assert raised.value.headers["Retry-After"] == "1"
 
 

@@ -124,7 +124,9 @@ def test_bad_list_parameters_are_422(client: TestClient, query: str) -> None:
 
 def test_date_range_without_status_says_status_is_required(client: TestClient) -> None:
     problem = assert_problem(client.get("/events?from=2026-01-01"), 422)
-    assert "status is required" in problem["errors"][0]["message"]
+    assert problem["errors"] == [
+        {"field": "status", "message": "is required for date ranges (from, to)"}
+    ]
 
 
 def test_tampered_forged_and_foreign_cursors_are_400(client: TestClient, store: EventStore) -> None:
@@ -132,20 +134,15 @@ def test_tampered_forged_and_foreign_cursors_are_400(client: TestClient, store: 
     cursor = client.get("/events?status=active&limit=2").json()["nextCursor"]
     payload, mac = cursor.split(".")
     flipped = payload[:-1] + ("A" if payload[-1] != "A" else "B")
-    for bad in [
-        f"{flipped}.{mac}",
-        f"{payload}.{mac[:-2]}",
-        cursor[:10],
-        "eyJ2IjoxfQ.AAAAAAAAAAAAAAAAAAAAAA",
-        "not-a-cursor",
-        "...",
-        "\u00e9\u00e9",
-    ]:
+    for bad in [f"{flipped}.{mac}", f"{payload}.{mac[:-2]}", "eyJ2IjoxfQ.AAAAAAAAAAAAAAAAAAAAAA"]:
         assert_problem(client.get("/events", params={"status": "active", "cursor": bad}), 400)
     # A genuine cursor, but for another listing.
     assert_problem(client.get("/events", params={"status": "cancelled", "cursor": cursor}), 400)
     assert_problem(client.get("/events", params={"cursor": cursor}), 400)
-    assert_problem(client.get("/events", params={"status": "active", "cursor": "x" * 5000}), 422)
+    # Not even of a cursor's published form: an invalid parameter like any other.
+    for malformed in [cursor[:10], "not-a-cursor", "...", "\u00e9\u00e9", "x" * 5000]:
+        response = client.get("/events", params={"status": "active", "cursor": malformed})
+        assert assert_problem(response, 422)["errors"][0]["field"] == "cursor"
 
 
 def test_cursors_work_across_instances_sharing_the_secret(

@@ -1,4 +1,4 @@
-"""EventStore against DynamoDB Local: shards, races and what each page costs."""
+"""EventStore's listings against DynamoDB Local: shards merged, pages walked, what each costs."""
 
 from __future__ import annotations
 
@@ -6,94 +6,16 @@ import datetime as dt
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from local.capacity import CapacityMeter
-from service.cursor import CursorCodec
-from service.errors import EventAlreadyExists, EventNotFound, StoreUnavailable, VersionMismatch
-from service.models import EventCreate
 from service.store import EventRecord, EventStore, to_item
 from service.table import DATE_KEY_ATTRIBUTE, STATUS_INDEX, date_key, status_shard_key
-from tests.conftest import make_table, new_event, store_event
-from tools.table_admin import TableAdmin
-
-STATUSES = ("active", "cancelled", "completed")
-
-
-@pytest.fixture
-def make_store(dynamodb: Any) -> Iterator[Callable[..., EventStore]]:
-    tables: list[str] = []
-
-    def build(shards: int = 4, table: str | None = None) -> EventStore:
-        if table is None:
-            table = make_table(dynamodb)
-            tables.append(table)
-        return EventStore(dynamodb, table, CursorCodec("store-test-secret-0123"), shards)
-
-    yield build
-    for table in tables:
-        dynamodb.delete_table(TableName=table)
-
-
-def bulk_load(store: EventStore, dynamodb: Any, count: int, seed: int = 3) -> list[dict[str, Any]]:
-    """Write many events quickly with BatchWriteItem, as the store would have stored them."""
-    rng = random.Random(seed)
-    events = []
-    for number in range(count):
-        fields = EventCreate.model_validate(
-            new_event(
-                eventId=f"bulk{number:06d}",
-                date=f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                status=rng.choice(STATUSES),
-            )
-        ).model_dump(by_alias=True, mode="json")
-        events.append(
-            fields
-            | {
-                "createdAt": "2026-01-01T00:00:00.000Z",
-                "updatedAt": "2026-01-01T00:00:00.000Z",
-                "version": 1,
-            }
-        )
-    admin = TableAdmin(dynamodb, store._table, store._shards)
-    admin.put_items([to_item(event, store._shards) for event in events])
-    return events
-
-
-def walk(store: EventStore, status: str, limit: int, **dates: str) -> list[list[EventRecord]]:
-    """Every page of one listing, following the cursors to the end."""
-    pages, cursor = [], None
-    while True:
-        page = store.list_events(status=status, limit=limit, cursor=cursor, **dates)
-        pages.append(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return pages
-
-
-def sort_key(event: EventRecord) -> tuple[str, str]:
-    return event["date"], event["eventId"]
-
-
-def test_create_get_update_delete(make_store: Callable[..., EventStore]) -> None:
-    store = make_store()
-    event = store_event(store, eventId="one")
-    assert store.get("one") == event
-    updated = store.update("one", {"title": "Renamed"}, expected_versions=[1])
-    assert updated["version"] == 2
-    with pytest.raises(VersionMismatch):
-        store.update("one", {"title": "Stale"}, expected_versions=[1])
-    with pytest.raises(EventAlreadyExists):
-        store_event(store, eventId="one")
-    store.delete("one", expected_versions=[2])
-    with pytest.raises(EventNotFound):
-        store.get("one")
-    with pytest.raises(EventNotFound):
-        store.delete("one")
+from tests.conftest import store_event
+from tests.service.store.conftest import STATUSES, bulk_load, sort_key, walk
 
 
 @pytest.mark.parametrize("shards", [1, 4, 16])
@@ -191,18 +113,6 @@ def test_an_event_seen_in_two_shards_at_once_is_listed_once(
     assert page.next_cursor is None
 
 
-def test_a_read_by_id_is_strongly_consistent(
-    make_store: Callable[..., EventStore], dynamodb: Any
-) -> None:
-    store = make_store()
-    store_event(store, eventId="read-back")
-    with CapacityMeter(dynamodb) as meter:
-        assert store.get("read-back")["eventId"] == "read-back"
-    # DynamoDB bills a small item 1 read unit read consistently, 0.5 eventually.
-    assert meter.operations() == {"GetItem"}
-    assert meter.units == 1.0
-
-
 def test_status_listing_is_a_query_whose_cost_does_not_grow_with_the_table(
     make_store: Callable[..., EventStore], dynamodb: Any
 ) -> None:
@@ -273,56 +183,3 @@ def test_status_query_uses_the_index(make_store: Callable[..., EventStore], dyna
         dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query")
     assert seen
     assert all(params["IndexName"] == STATUS_INDEX for params in seen)
-
-
-def test_concurrent_creates_of_one_id_give_exactly_one_winner(
-    make_store: Callable[..., EventStore],
-) -> None:
-    store = make_store()
-
-    def attempt(number: int) -> str:
-        try:
-            store_event(store, eventId="contested", title=f"writer {number}")
-        except EventAlreadyExists:
-            return "conflict"
-        return "created"
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(attempt, range(32)))
-    assert outcomes.count("created") == 1
-    assert outcomes.count("conflict") == 31
-
-
-def test_if_match_races_allow_one_winner_per_version(make_store: Callable[..., EventStore]) -> None:
-    store = make_store()
-    store_event(store, eventId="raced")
-    barrier = threading.Barrier(16)
-
-    def attempt(number: int) -> bool:
-        barrier.wait()
-        try:
-            store.update("raced", {"capacity": number + 1}, expected_versions=[1])
-        except VersionMismatch:
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(attempt, range(16)))
-    assert outcomes.count(True) == 1
-    assert store.get("raced")["version"] == 2
-
-
-def test_unreachable_dynamodb_is_store_unavailable(dynamodb_local: Any) -> None:
-    from service.settings import Settings
-    from service.store import create_dynamodb_client
-
-    settings = Settings.model_validate(
-        {
-            "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
-            "EVENTS_DYNAMODB_CONNECT_TIMEOUT": 0.2,
-            "EVENTS_DYNAMODB_MAX_ATTEMPTS": 1,
-        }
-    )
-    store = EventStore.from_settings(settings, create_dynamodb_client(settings))
-    with pytest.raises(StoreUnavailable):
-        store.get("anything")

@@ -1,0 +1,143 @@
+"""`If-Match` and `If-None-Match` on the writes to one event, as RFC 9110 §13 defines them.
+
+- Each header is one comma-separated list, however many lines it came in (§5.3).
+- An entity tag is opaque: this API's are `"<version>"`, so `"01"` is no tag of ours.
+- If-Match compares strongly (§13.1.1): `W/"1"` never matches. `*` matches an event that
+  exists. A value that is not `*` or a list of entity tags can never match.
+- If-None-Match compares weakly (§13.1.2): the write is refused if the event is at a listed
+  version, or exists at all for `*`.
+- A false condition is a 412. They are judged only once the request is otherwise valid
+  (§13.2.1): the dependency only reads the headers, the route judges them after FastAPI
+  has validated the body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from pydantic.json_schema import SkipJsonSchema
+
+from service.errors import EventNotFound, VersionMismatch
+
+MAX_TAGS = 10
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a list with optional
+# whitespace and empty elements.
+_LIST_ELEMENT = re.compile(r'[ \t]*(?:((?:W/)?"[\x21\x23-\x7e\x80-\xff]*")[ \t]*)?(?:,|$)')
+_OUR_TAG = re.compile(r'"([1-9][0-9]{0,17})"')
+# What the OpenAPI document shows: `*`, or a list of this API's entity tags.
+_ENTITY_TAG = r'(?:W/)?"[0-9]{1,18}"'
+IF_MATCH_PATTERN = rf"^(?:\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG}){{0,{MAX_TAGS - 1}}})$"
+
+
+def _entity_tags(value: str) -> list[str] | None:
+    """The tags of a header's list (`["*"]` for `*`); None when the value is no list."""
+    value = value.strip(" \t")
+    if value == "*":
+        return ["*"]
+    tags: list[str] = []
+    position = 0
+    while position < len(value):
+        element = _LIST_ELEMENT.match(value, position)
+        if element is None or element.end() == position:
+            return None
+        if element.group(1):
+            tags.append(element.group(1))
+        position = element.end()
+    return tags if 0 < len(tags) <= MAX_TAGS else None
+
+
+def _versions(tags: list[str], weak: bool) -> set[int]:
+    """The versions the tags name; weak tags count only for the weak comparison."""
+    versions = set()
+    for tag in tags:
+        if tag.startswith("W/"):
+            if not weak:
+                continue
+            tag = tag[2:]
+        if match := _OUR_TAG.fullmatch(tag):
+            versions.add(int(match.group(1)))
+    return versions
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """The request's If-Match and If-None-Match, each all its lines joined; None if absent."""
+
+    if_match: str | None
+    if_none_match: str | None
+
+    def expected_versions(self, event_id: str) -> list[int] | None:
+        """If-Match as the versions a write may apply to; None when any will do."""
+        if self.if_match is None:
+            return None
+        tags = _entity_tags(self.if_match)
+        if tags == ["*"]:
+            return None
+        versions = _versions(tags or [], weak=False)
+        if not versions:
+            raise self._refused(event_id, f"If-Match {self.if_match[:100]!r} matches no version")
+        return sorted(versions)
+
+    def check_none_match(self, event_id: str, current_version: int) -> None:
+        """Step 3 of §13.2.2, against the event as it is now."""
+        if self.if_none_match is None:
+            return
+        tags = _entity_tags(self.if_none_match)
+        if tags is None:
+            raise self._refused(
+                event_id, f"If-None-Match {self.if_none_match[:100]!r} is not a list of tags"
+            )
+        if tags == ["*"] or current_version in _versions(tags, weak=True):
+            raise self._refused(event_id, f"If-None-Match: it is at version {current_version}")
+
+    @contextmanager
+    def missing_is_refused(self) -> Iterator[None]:
+        """If-Match is false when the event does not exist (§13.1.1): 412, not 404."""
+        try:
+            yield
+        except EventNotFound as error:
+            if self.if_match is None:
+                raise
+            raise VersionMismatch(f"{error.detail} If-Match cannot match.") from None
+
+    @staticmethod
+    def _refused(event_id: str, reason: str) -> VersionMismatch:
+        return VersionMismatch(f"Not changed: {reason} (event {event_id!r}).")
+
+
+def _joined(request: Request, name: str) -> str | None:
+    lines = request.headers.getlist(name)
+    return ", ".join(lines) if lines else None
+
+
+def _documented(description: str) -> Any:
+    return Header(description=description, json_schema_extra={"pattern": IF_MATCH_PATTERN})
+
+
+async def read_preconditions(
+    request: Request,
+    # Declared for the OpenAPI document; the values are read from every line of each header.
+    if_match: Annotated[
+        str | SkipJsonSchema[None],
+        _documented(
+            "Only act if the event is at this version: the ETag of a previous response, "
+            'such as `"3"` (weak tags never match). `*` matches any existing event.'
+        ),
+    ] = None,
+    if_none_match: Annotated[
+        str | SkipJsonSchema[None],
+        _documented(
+            "Only act if the event is at none of these versions; `*`: only if the event "
+            "does not exist, which no update or delete can satisfy."
+        ),
+    ] = None,
+) -> Preconditions:
+    return Preconditions(_joined(request, "if-match"), _joined(request, "if-none-match"))
+
+
+PreconditionsDep = Annotated[Preconditions, Depends(read_preconditions)]

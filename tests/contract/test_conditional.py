@@ -1,0 +1,107 @@
+"""RFC 9110 §13.2.2, row by row, on every write to one event: PUT, PATCH and DELETE.
+
+Each row starts from a fresh event at version 1 (ETag `"1"`), or from no event, sends one
+combination of If-Match and If-None-Match, and checks the status and what is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, NamedTuple
+
+import pytest
+
+from service.models import sample_event
+from tests.contract.conftest import Api
+
+DONE = 0  # the method's own success: 200 for an update, 204 for a delete
+
+
+class Row(NamedTuple):
+    name: str
+    headers: list[tuple[str, str]]
+    status: int
+    exists: bool = True
+
+
+ROWS = [
+    Row("no condition", [], DONE),
+    Row("If-Match the current tag", [("If-Match", '"1"')], DONE),
+    Row("If-Match another tag", [("If-Match", '"2"')], 412),
+    Row("If-Match a list holding the current tag", [("If-Match", '"5", "1"')], DONE),
+    Row("If-Match a list over two lines", [("If-Match", '"5"'), ("If-Match", '"1"')], DONE),
+    Row("If-Match * then a tag, on two lines", [("If-Match", "*"), ("If-Match", '"99"')], 412),
+    Row("If-Match a tag then *, on two lines", [("If-Match", '"99"'), ("If-Match", "*")], 412),
+    Row("If-Match the current tag, weak", [("If-Match", 'W/"1"')], 412),
+    Row("If-Match the current number, spelt otherwise", [("If-Match", '"01"')], 412),
+    Row("If-Match no entity tag at all", [("If-Match", "garbage")], 412),
+    Row("If-Match *", [("If-Match", "*")], DONE),
+    Row("If-None-Match *", [("If-None-Match", "*")], 412),
+    Row("If-None-Match the current tag", [("If-None-Match", '"1"')], 412),
+    Row("If-None-Match the current tag, weak", [("If-None-Match", 'W/"1"')], 412),
+    Row("If-None-Match another tag", [("If-None-Match", '"2"')], DONE),
+    Row("If-Match true, If-None-Match true", [("If-Match", '"1"'), ("If-None-Match", '"2"')], DONE),
+    Row("If-Match true, If-None-Match false", [("If-Match", '"1"'), ("If-None-Match", "*")], 412),
+    Row("If-Match false, If-None-Match true", [("If-Match", '"2"'), ("If-None-Match", '"2"')], 412),
+    Row("no event: no condition", [], 404, exists=False),
+    Row("no event: If-Match *", [("If-Match", "*")], 412, exists=False),
+    Row("no event: If-Match a tag", [("If-Match", '"1"')], 412, exists=False),
+    Row("no event: If-None-Match *", [("If-None-Match", "*")], 404, exists=False),
+]
+WRITES = {"PUT": 200, "PATCH": 200, "DELETE": 204}
+
+
+def _item(api: Api, event_id: str) -> Any:
+    return api.dynamodb.get_item(
+        TableName=api.table_name, Key={"eventId": {"S": event_id}}, ConsistentRead=True
+    ).get("Item")
+
+
+@pytest.mark.parametrize("method", sorted(WRITES))
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.name) for row in ROWS])
+def test_the_conditional_table(api: Api, method: str, row: Row) -> None:
+    event_id = f"cond-{uuid.uuid4().hex[:10]}"
+    if row.exists:
+        created = api.client.post("/events", json=sample_event(eventId=event_id))
+        assert created.headers["etag"] == '"1"'
+    before = _item(api, event_id)
+    response = api.client.request(
+        method,
+        f"/events/{event_id}",
+        headers=row.headers,
+        json=None if method == "DELETE" else {"capacity": 7},
+    )
+    expected = WRITES[method] if row.status == DONE else row.status
+    assert response.status_code == expected, response.text
+    after = _item(api, event_id)
+    if expected in {200, 204}:
+        assert after is None if method == "DELETE" else after["version"] == {"N": "2"}
+    else:
+        assert after == before
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_preconditions_are_judged_after_the_request_is_otherwise_valid(
+    api: Api, method: str
+) -> None:
+    """§13.2.1: a request that would fail anyway gets that failure, not a 412."""
+    path = f"/events/{api.event['eventId']}"
+    before = api.snapshot()
+    stale = {"If-Match": "garbage"}
+    assert api.client.request(method, path, headers=stale).status_code == 422
+    bad_body = api.client.request(method, path, headers=stale, json={"capacity": "many"})
+    assert bad_body.json()["errors"][0]["field"] == "capacity"
+    wrong_type = api.client.request(
+        method, path, headers={**stale, "Content-Type": "text/plain"}, content=b"x"
+    )
+    assert wrong_type.status_code == 415
+    assert api.snapshot() == before
+
+
+def test_if_none_match_star_on_create_states_create_only(api: Api) -> None:
+    body = sample_event(eventId=f"cond-{uuid.uuid4().hex[:10]}")
+    create_only = {"If-None-Match": "*"}
+    assert api.client.post("/events", json=body, headers=create_only).status_code == 201
+    before = api.snapshot()
+    assert api.client.post("/events", json=body, headers=create_only).status_code == 409
+    assert api.snapshot() == before

@@ -1,0 +1,106 @@
+"""The store's one exception map, seen from the API: what a DynamoDB failure answers.
+
+An error no retry gets past (ValidationException, AccessDeniedException) is a 500 problem
+that shows nothing of its cause, logs that cause, and never passes for success: a write
+must not answer 201, 200 or 204 when nothing was stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from service.errors import PROBLEM_TYPE_BASE, StoreFailure
+from service.logs import logger
+from tests.conftest import new_event, table_snapshot
+from tests.reliability.checks import leaks
+from tests.service.api.test_events import assert_problem
+
+STORED = "stored-event"
+# One request per route that reaches the store, and the DynamoDB call it makes.
+STORE_REQUESTS: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
+    ("POST", "/events"): ({"json": new_event()}, "PutItem"),
+    ("GET", "/events"): ({"params": {"status": "active"}}, "Query"),
+    ("GET", "/events/{}"): ({}, "GetItem"),
+    ("PUT", "/events/{}"): ({"json": {"capacity": 7}}, "UpdateItem"),
+    ("PATCH", "/events/{}"): ({"json": {"capacity": 7}}, "UpdateItem"),
+    ("DELETE", "/events/{}"): ({}, "DeleteItem"),
+}
+
+
+def dynamodb_answers(code: str) -> Callable[..., AWSResponse]:
+    """A before-send hook: DynamoDB answers with this error, as AWS words it."""
+
+    class Body:
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            message = "User: arn:aws:sts::123456789012:assumed-role/events is not authorized"
+            yield json.dumps(
+                {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+            ).encode()
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        headers: Any = {"x-amzn-requestid": "ABC"}
+        return AWSResponse(request.url, 400, headers, Body())
+
+    return answer
+
+
+@pytest.fixture
+def logged() -> Iterator[list[logging.LogRecord]]:
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_the_requests_cover_every_operation_that_reaches_the_store(app: FastAPI) -> None:
+    operations = {
+        (method.upper(), re.sub(r"\{[^}]*\}", "{}", path))  # whatever the parameter's name
+        for path, item in app.openapi()["paths"].items()
+        if path.startswith("/events")
+        for method in item
+    }
+    assert operations == set(STORE_REQUESTS)
+
+
+@pytest.mark.parametrize("code", ["ValidationException", "AccessDeniedException"])
+@pytest.mark.parametrize(("method", "path"), list(STORE_REQUESTS))
+def test_an_error_no_retry_gets_past_is_a_500_that_changes_nothing(
+    app: FastAPI,
+    client: TestClient,
+    dynamodb: Any,
+    table_name: str,
+    logged: list[logging.LogRecord],
+    method: str,
+    path: str,
+    code: str,
+) -> None:
+    assert client.post("/events", json=new_event(eventId=STORED)).status_code == 201
+    before = table_snapshot(dynamodb, table_name)
+    options, operation = STORE_REQUESTS[method, path]
+    app.state.store._client.meta.events.register("before-send.dynamodb.*", dynamodb_answers(code))
+    response = client.request(method, path.format(STORED), **options)
+    problem = assert_problem(response, 500)
+    assert problem["type"] == PROBLEM_TYPE_BASE + StoreFailure.slug
+    assert "Retry-After" not in response.headers
+    assert leaks(response.text) == []
+    assert table_snapshot(dynamodb, table_name) == before
+    causes = [record for record in logged if record.getMessage() == "unexpected DynamoDB error"]
+    # One line per failed call: a listing queries every shard.
+    assert causes
+    assert {(cause.operation, cause.code) for cause in causes} == {(operation, code)}  # type: ignore[attr-defined]
+    assert all(cause.exc_info for cause in causes)
