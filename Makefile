@@ -101,3 +101,13 @@ docs: install ## code reference of service and infra (pdoc) in build/docs
 .PHONY: bench-scaling
 bench-scaling: install ## RCU per list page and WCU per write by shard count and table size (~3 min)
 	$(BIN)/python -m bench.scaling
+
+# Mutation testing (tools/mutation.py, mutmut configured in pyproject.toml): not part of
+# `make test`; a weekly CI job runs it. MUTATION_ARGS="--sample 147" runs about a third.
+MUTATION_FLOOR ?= 85
+MUTATION_ARGS ?=
+
+.PHONY: mutation
+mutation: install ## mutation testing of service/ (hours; weekly in CI): mutants/report.md
+	$(BIN)/python -m tools.mutation run $(MUTATION_ARGS)
+	$(BIN)/python -m tools.mutation report --floor $(MUTATION_FLOOR)

@@ -29,8 +29,19 @@ def _problem_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     guard_clients(monkeypatch)
 
 
+# A DynamoDB Local already running, for runs of the suite that start many sessions in a row
+# (`make mutation` runs one per mutant): each skips the engine's start-up.
+RUNNING_DYNAMODB_LOCAL = "EVENTS_TEST_DYNAMODB_ENDPOINT"
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    running = os.environ.get(RUNNING_DYNAMODB_LOCAL)
+    if running:
+        local = DynamoDBLocal()
+        local.endpoint_url = running
+        yield local
+        return
     with DynamoDBLocal() as local:
         yield local
 

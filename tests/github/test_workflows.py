@@ -24,6 +24,8 @@ from service.settings import Settings
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
+# Every workflow file, so a new one gets the schema, pinning and uv checks too.
+ALL_WORKFLOWS = sorted(WORKFLOWS.glob("*.yml"))
 # check-jsonschema ships a copy of SchemaStore's schema for workflow files.
 BUILTIN_SCHEMA = "vendor.github-workflows"
 
@@ -71,8 +73,9 @@ def step_using(job: dict[str, Any], action: str) -> dict[str, Any]:
     return dict(step)
 
 
-def test_both_workflows_are_valid_against_the_schema_with_no_network() -> None:
-    result = check_offline("--builtin-schema", BUILTIN_SCHEMA, CI, DEPLOY)
+def test_every_workflow_is_valid_against_the_schema_with_no_network() -> None:
+    assert {CI, DEPLOY} <= set(ALL_WORKFLOWS)
+    result = check_offline("--builtin-schema", BUILTIN_SCHEMA, *ALL_WORKFLOWS)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok -- validation done" in result.stdout
@@ -114,7 +117,7 @@ def test_a_broken_copy_fails_the_check(
 
 def test_every_action_is_pinned_to_a_full_commit_with_its_release_in_a_comment() -> None:
     pinned = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*$")
-    for workflow in (CI, DEPLOY):
+    for workflow in ALL_WORKFLOWS:
         lines = [line for line in workflow.read_text().splitlines() if "uses:" in line]
         assert lines
         for line in lines:
@@ -138,7 +141,7 @@ def test_workflows_use_the_makefiles_uv_and_a_pulumi_cli_matching_the_locked_sdk
     (pulumi_sdk,) = [
         package["version"] for package in lock["package"] if package["name"] == "pulumi"
     ]
-    for workflow in (CI, DEPLOY):
+    for workflow in ALL_WORKFLOWS:
         for step in steps(load(workflow)):
             if step.get("uses", "").startswith("astral-sh/setup-uv@"):
                 assert step["with"]["version"] == uv_version.group(1), workflow.name
