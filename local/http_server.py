@@ -107,6 +107,10 @@ async def _plain(send: Send, status: int, text: bytes) -> None:
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(text)).encode()),
         (b"connection", b"close"),
+        # The headers the app puts on every answer (service/middleware.py), so that a
+        # client sees them on the server's own refusals too.
+        (b"x-content-type-options", b"nosniff"),
+        (b"cache-control", b"no-store"),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": text})
