@@ -87,6 +87,7 @@ class StoreUnavailable(EventsError):
     status = 503
     slug = "store-unavailable"
     title = "Service temporarily unavailable"
+    headers: ClassVar[Mapping[str, str]] = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 class StoreFailure(EventsError):
@@ -130,14 +131,11 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     error_count: int | None = None,
 ) -> Response:
-    all_headers = dict(headers or {})
-    if status == 503:
-        all_headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return Response(
         content=json.dumps(problem_body(status, title, detail, slug, errors, error_count)).encode(),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=all_headers,
+        headers=dict(headers or {}),
     )
 
 
