@@ -139,8 +139,9 @@ class EventListing:
             start_key = response.get("LastEvaluatedKey")  # type: ignore[assignment]
             if not start_key:
                 break
+        # The loop ends with the look-ahead item read, or with the table read to its end.
         page = [from_item(item) for item in items[:limit]]
-        more = len(items) > limit or bool(start_key)
+        more = len(items) > limit
         return Page(page, self._next_cursor(None, page[-1]["eventId"]) if more and page else None)
 
     def _status_page(self, query: list[Any], limit: int, after: Any, deadline: Deadline) -> Page:
