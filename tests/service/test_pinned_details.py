@@ -16,11 +16,17 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from local.lambda_events import SHAPES, LambdaClient, http_api_event
+from service.cursor import CursorCodec
 from service.handler import build_handler
-from tests.conftest import new_event, table_snapshot
+from tests.conftest import TEST_CURSOR_SECRET, new_event, table_snapshot
 from tests.service.api.test_events import assert_problem, create
 
 UPDATE_METHODS = ["PUT", "PATCH"]
+ALTERED = "The cursor was not issued by this API or has been altered."
+OTHER_LISTING = (
+    "The cursor belongs to a different listing (other status or dates) or to an earlier "
+    "version of the API; start again without a cursor."
+)
 
 
 def field_names(problem: dict[str, Any]) -> list[str]:
@@ -157,7 +163,31 @@ def test_a_cursor_that_is_not_two_base64_parts_is_400(client: TestClient, cursor
         params = {"cursor": cursor, **({"status": status} if status else {})}
         problem = assert_problem(client.get("/events", params=params), 400)
         assert problem["type"] == "urn:events-api:problem:invalid-cursor"
-        assert problem["detail"] == "The cursor was not issued by this API or has been altered."
+        assert problem["detail"] == ALTERED
+
+
+# Signed by this API (the MAC holds), but not what this listing's cursor holds.
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "detail"),
+    [
+        (None, {"v": 2, "q": None, "p": 7}, ALTERED),
+        ("active", {"v": 2, "q": ["active", None, None], "p": "no-separator"}, ALTERED),
+        ("active", {"v": 2, "q": ["active", None, None], "p": 7}, ALTERED),
+        ("active", {"v": 2, "q": ["cancelled", None, None], "p": "2026-01-01#e"}, OTHER_LISTING),
+        (None, {"v": 1, "q": None, "p": "e"}, OTHER_LISTING),
+        (None, {"v": 2, "q": None}, OTHER_LISTING),
+    ],
+    ids=["scan position", "index key", "index position", "other status", "v1", "no position"],
+)
+def test_a_signed_cursor_for_another_listing_or_shape_is_400_saying_which(
+    client: TestClient, status: str | None, state: dict[str, Any], detail: str
+) -> None:
+    cursor = CursorCodec(TEST_CURSOR_SECRET).encode(state)
+    params = {"cursor": cursor, **({"status": status} if status else {})}
+    problem = assert_problem(client.get("/events", params=params), 400)
+    assert (problem["type"], problem["detail"]) == ("urn:events-api:problem:invalid-cursor", detail)
 
 
 @pytest.mark.parametrize(
