@@ -152,10 +152,16 @@ async def list_events(
     response_model=Event,
     summary="Get an event",
     operation_id="readEvent",
-    responses=event_responses(200, 404, 422, 503),
+    responses=event_responses(200, 404, 412, 422, 503, not_modified=True),
 )
-async def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
-    return event_response(request, await store.get(event_id))
+async def read_event(
+    request: Request, event_id: EventIdPath, store: StoreDep, preconditions: PreconditionsDep
+) -> Response:
+    event = await store.get(event_id)
+    if preconditions.has_current(event_id, event["version"]):
+        # RFC 9110 §15.4.5: the headers a 200 would carry that describe the event, no body.
+        return Response(status_code=304, headers={"ETag": f'"{event["version"]}"'})
+    return event_response(request, event)
 
 
 async def _versions(

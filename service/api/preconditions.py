@@ -6,9 +6,11 @@
   exists. A value that is not `*` or a list of entity tags can never match.
 - If-None-Match compares weakly (§13.1.2): the write is refused if the event is at a listed
   version, or exists at all for `*`.
-- A false condition is a 412. They are judged only once the request is otherwise valid
-  (§13.2.1): the dependency only reads the headers, the route judges them after FastAPI
-  has validated the body.
+- A false condition is a 412, except a false If-None-Match on a read (GET, HEAD): 304 Not
+  Modified, with the event's ETag (§13.2.2 step 3). They are judged only once the request
+  is otherwise valid (§13.2.1): the dependency only reads the headers, the route judges
+  them after FastAPI has validated the body. A read of an event that does not exist is a
+  404 whatever its conditions say (§13.2.1: without them it would not be a 2xx).
 """
 
 from __future__ import annotations
@@ -95,6 +97,20 @@ class Preconditions:
         if tags == ["*"] or current_version in _versions(tags, weak=True):
             raise self._refused(event_id, f"If-None-Match: it is at version {current_version}")
 
+    def has_current(self, event_id: str, current_version: int) -> bool:
+        """Steps 1 and 3 of §13.2.2 for a read of the event as it is: True when the
+        client's If-None-Match lists its version (or is `*`), which makes the answer a 304;
+        a false If-Match is a 412. A value that is no list of tags matches nothing."""
+        versions = self.expected_versions(event_id)
+        if versions is not None and current_version not in versions:
+            raise VersionMismatch(
+                f"Event {event_id!r} is at version {current_version}; If-Match did not match it."
+            )
+        if self.if_none_match is None:
+            return False
+        tags = _entity_tags(self.if_none_match) or []
+        return tags == ["*"] or current_version in _versions(tags, weak=True)
+
     @contextmanager
     def missing_is_refused(self) -> Iterator[None]:
         """If-Match is false when the event does not exist (§13.1.1): 412, not 404."""
@@ -132,8 +148,9 @@ async def read_preconditions(
     if_none_match: Annotated[
         str | SkipJsonSchema[None],
         _documented(
-            "Only act if the event is at none of these versions; `*`: only if the event "
-            "does not exist, which no update or delete can satisfy."
+            "Only act if the event is at none of these versions (weak tags count); `*`: "
+            "only if the event does not exist. A read finding the event at a listed version "
+            "answers 304 Not Modified; an update or delete is refused with 412."
         ),
     ] = None,
 ) -> Preconditions:

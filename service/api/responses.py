@@ -58,11 +58,21 @@ _NEXT_PAGE_LINKS = {
 }
 
 
-def event_responses(status: int, *problems: int, created: bool = False) -> dict[int | str, Any]:
-    """A route answering with one event: its ETag (and Location), links, then its problems."""
+def event_responses(
+    status: int, *problems: int, created: bool = False, not_modified: bool = False
+) -> dict[int | str, Any]:
+    """A route answering with one event: its ETag (and Location), links, then its problems;
+    `not_modified` for a read that If-None-Match can answer with a 304."""
     headers = {"ETag": _ETAG, **({"Location": _LOCATION} if created else {})}
     success = {"description": "The event", "headers": headers, "links": _EVENT_LINKS}
-    return {status: success, **problem_responses(*problems)}
+    responses: dict[int | str, Any] = {status: success}
+    if not_modified:
+        responses[304] = {
+            "description": "If-None-Match lists the event's version: the client's copy is "
+            "current. No body.",
+            "headers": {"ETag": _ETAG},
+        }
+    return {**responses, **problem_responses(*problems)}
 
 
 def page_responses(*problems: int) -> dict[int | str, Any]:

@@ -1,4 +1,5 @@
-"""RFC 9110 §13.2.2, row by row, on every write to one event: PUT, PATCH and DELETE.
+"""RFC 9110 §13.2.2, row by row, on every write to one event (PUT, PATCH, DELETE) and on
+its reads (GET, HEAD).
 
 Each row starts from a fresh event at version 1 (ETag `"1"`), or from no event, sends one
 combination of If-Match and If-None-Match, and checks the status and what is stored.
@@ -78,6 +79,50 @@ def test_the_conditional_table(api: Api, method: str, row: Row) -> None:
         assert after is None if method == "DELETE" else after["version"] == {"N": "2"}
     else:
         assert after == before
+
+
+# A read: If-Match as for writes; a false If-None-Match is a 304 (step 3); no event is a
+# 404 whatever the conditions (§13.2.1: without them the answer would be no 2xx).
+READ_ROWS = [
+    Row("no condition", [], 200),
+    Row("If-Match the current tag", [("If-Match", '"1"')], 200),
+    Row("If-Match another tag", [("If-Match", '"2"')], 412),
+    Row("If-Match the current tag, weak", [("If-Match", 'W/"1"')], 412),
+    Row("If-Match *", [("If-Match", "*")], 200),
+    Row("If-None-Match the current tag", [("If-None-Match", '"1"')], 304),
+    Row("If-None-Match the current tag, weak", [("If-None-Match", 'W/"1"')], 304),
+    Row(
+        "If-None-Match a list over two lines",
+        [("If-None-Match", '"5"'), ("If-None-Match", '"1"')],
+        304,
+    ),
+    Row("If-None-Match *", [("If-None-Match", "*")], 304),
+    Row("If-None-Match another tag", [("If-None-Match", '"2"')], 200),
+    Row("If-None-Match no entity tag at all", [("If-None-Match", "garbage")], 200),
+    Row("If-Match true, If-None-Match false", [("If-Match", '"1"'), ("If-None-Match", '"1"')], 304),
+    Row(
+        "If-Match false, If-None-Match false", [("If-Match", '"2"'), ("If-None-Match", '"1"')], 412
+    ),
+    Row("no event: If-Match *", [("If-Match", "*")], 404, exists=False),
+    Row("no event: If-None-Match *", [("If-None-Match", "*")], 404, exists=False),
+]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.name) for row in READ_ROWS])
+def test_the_conditional_table_of_reads(api: Api, method: str, row: Row) -> None:
+    event_id = f"cond-{uuid.uuid4().hex[:10]}"
+    if row.exists:
+        api.client.post("/events", json=sample_event(eventId=event_id))
+    response = api.client.request(method, f"/events/{event_id}", headers=row.headers)
+    assert response.status_code == row.status, response.text
+    if row.status == 304:
+        # §15.4.5: the ETag a 200 would carry, and no body (nor a length for one).
+        assert response.headers["etag"] == '"1"'
+        assert response.content == b""
+        assert "content-length" not in response.headers
+    elif row.status == 200:
+        assert response.headers["etag"] == '"1"'
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])

@@ -63,6 +63,14 @@ def test_every_endpoint_of_the_contract(
 
     read = lambda_client.request("GET", "/events/pycon-2026")
     assert (read.status_code, read.headers["etag"], read.json()) == (200, '"1"', event)
+    unchanged = lambda_client.request(
+        "GET", "/events/pycon-2026", headers={"If-None-Match": read.headers["etag"]}
+    )
+    assert (unchanged.status_code, unchanged.headers["etag"], unchanged.content) == (
+        304,
+        '"1"',
+        b"",
+    )
 
     listed = lambda_client.request(
         "GET",
