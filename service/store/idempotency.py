@@ -151,18 +151,18 @@ def _first_answer(
     codes = [reason.get("Code") for reason in reasons]
     if len(codes) != 2:
         raise unexpected(cancelled, f"TransactionCanceledException {codes}")
-    event_reason, key_reason = codes
+    # The record comes back only when its condition failed: a live record holds the key.
     found = reasons[1].get("Item")
-    if key_reason == "ConditionalCheckFailed" and found is not None:
+    if found is not None:
         if found["requestHash"]["S"] != fingerprint:
             raise IdempotencyKeyReused(
                 f"Idempotency-Key {key!r} was used for a request with another body; "
                 "send a new key for a new request."
             ) from None
         return Created(json.loads(found["event"]["S"]), replayed=True)
-    if "TransactionConflict" in codes or key_reason == "ConditionalCheckFailed":
+    if "TransactionConflict" in codes:
         raise _in_flight(key) from None
-    if event_reason == "ConditionalCheckFailed":
+    if codes[0] == "ConditionalCheckFailed":
         raise EventAlreadyExists(f"An event with eventId {event_id!r} already exists.") from None
     if _TRANSIENT_REASONS.intersection(codes):
         raise StoreUnavailable("The event store is unavailable; retry shortly.") from cancelled

@@ -3,10 +3,12 @@ Lambda events (the caller's API key scopes the keys), and over real HTTP under a
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -17,7 +19,13 @@ from local.dynamodb_local import DynamoDBLocal, ensure_keys_table
 from local.lambda_events import SHAPES, LambdaClient
 from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from service.app import create_app
-from service.errors import IdempotentRequestInFlight
+from service.errors import (
+    EventAlreadyExists,
+    EventsError,
+    IdempotentRequestInFlight,
+    StoreFailure,
+    StoreUnavailable,
+)
 from service.handler import build_handler
 from service.settings import Settings
 from service.store import PUBLIC_FIELDS
@@ -25,6 +33,7 @@ from service.table import KEY_EXPIRY_ATTRIBUTE, keys_table_name
 from tests.conftest import make_settings, new_event, table_snapshot
 
 PROBLEM = "application/problem+json"
+IN_FLIGHT = "A request with Idempotency-Key 'k' is being processed; retry shortly for its answer."
 
 
 @pytest.fixture
@@ -109,7 +118,10 @@ def test_the_same_key_with_another_body_is_422_and_writes_nothing(
     assert other.status_code == 422
     assert other.headers["content-type"] == PROBLEM
     assert other.json()["type"].endswith("idempotency-key-reused")
-    assert "Idempotency-Key" in other.json()["detail"]
+    assert other.json()["detail"] == (
+        "Idempotency-Key 'k-1' was used for a request with another body; "
+        "send a new key for a new request."
+    )
     assert (table_snapshot(dynamodb, table_name), records(dynamodb, keys_table)) == before
 
 
@@ -166,6 +178,7 @@ def test_an_existing_event_id_is_409_and_the_key_stays_unused(client: TestClient
 
     assert refused.status_code == 409
     assert refused.json()["type"].endswith("event-already-exists")
+    assert refused.json()["detail"] == f"An event with eventId {body['eventId']!r} already exists."
     assert fresh.status_code == 201
     assert REPLAYED_HEADER.lower() not in fresh.headers
 
@@ -293,6 +306,66 @@ def test_a_transaction_in_progress_is_409_with_retry_after(answer: dict[str, Any
     with pytest.raises(IdempotentRequestInFlight) as raised:
         _first_answer(mapped.value, "k", "hash", "id")
     assert raised.value.headers["Retry-After"] == "1"
+    assert raised.value.detail == IN_FLIGHT
+
+
+@pytest.mark.parametrize(
+    ("reasons", "error", "detail"),
+    [
+        ([{"Code": "None"}, {"Code": "TransactionConflict"}], IdempotentRequestInFlight, IN_FLIGHT),
+        ([{"Code": "TransactionConflict"}, {"Code": "None"}], IdempotentRequestInFlight, IN_FLIGHT),
+        (
+            [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}],
+            EventAlreadyExists,
+            "An event with eventId 'id' already exists.",
+        ),
+        (
+            [{"Code": "None"}, {"Code": "ThrottlingError"}],
+            StoreUnavailable,
+            "The event store is unavailable; retry shortly.",
+        ),
+        ([{"Code": "ValidationError"}, {"Code": "None"}], StoreFailure, None),
+        ([{"Code": "None"}], StoreFailure, None),
+    ],
+    ids=["key in conflict", "event in conflict", "event exists", "throttled", "other", "shape"],
+)
+def test_each_cancellation_of_a_keyed_create_has_its_answer(
+    reasons: list[Mapping[str, Any]],
+    error: type[EventsError],
+    detail: str | None,
+    logged: list[logging.LogRecord],
+) -> None:
+    """What each of AWS's cancellation reasons means for the client; an unknown one is a
+    500 whose reasons go to the log."""
+    from service.store.client import TransactionCancelled
+    from service.store.idempotency import _first_answer
+
+    with pytest.raises(error) as raised:
+        _first_answer(TransactionCancelled(reasons, in_progress=False), "k", "hash", "id")
+    if detail is not None:
+        assert raised.value.detail == detail
+    if error is StoreFailure:
+        codes = [reason["Code"] for reason in reasons]
+        causes = [r for r in logged if r.getMessage() == "unexpected DynamoDB error"]
+        assert [r.code for r in causes] == [f"TransactionCanceledException {codes}"]  # type: ignore[attr-defined]
+        assert all(r.exc_info and isinstance(r.exc_info[1], TransactionCancelled) for r in causes)
+
+
+def test_the_fingerprint_of_a_create_does_not_change_between_deploys() -> None:
+    """A replay compares the fingerprint a record holds with the one of the retry, which a
+    newer version of the service may compute: any change to how it is computed turns the
+    retries of a deploy's first day into 422s. So it is pinned here, value and all, and
+    it does not depend on the order the fields come in."""
+    from service.store.idempotency import request_hash
+
+    fields = {"title": "Caf\u00e9 \u2615", "capacity": 10, "date": "2026-05-14"}
+    assert request_hash(fields) == request_hash(dict(reversed(fields.items())))
+    assert (
+        request_hash(fields)
+        == hashlib.sha256(
+            '{"capacity":10,"date":"2026-05-14","title":"Caf\u00e9 \u2615"}'.encode()
+        ).hexdigest()
+    )
 
 
 def test_browsers_may_send_the_key_and_read_the_replay_marker(
