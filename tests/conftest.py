@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator, Mapping
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
 from service.app import create_app
+from service.logs import logger
 from service.models import EventCreate, sample_event
 from service.settings import Settings
 from service.store import EventStore
@@ -104,6 +106,21 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def logged() -> Iterator[list[logging.LogRecord]]:
+    """Every record the service's logger emits during the test (it does not propagate)."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
 
 
 def new_event(**overrides: Any) -> dict[str, Any]:

@@ -61,6 +61,19 @@ def test_each_domain_error_has_its_problem_type(client: TestClient) -> None:
     assert client.get("/events/taken").json() == event
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_a_refused_write_names_the_event_and_why(client: TestClient, method: str) -> None:
+    """The detail a client reads on a write's 404 or 412: which event, and what it found."""
+    create(client, eventId="kept")
+    body = None if method == "DELETE" else {"capacity": 9}
+    missing = client.request(method, "/events/nobody", json=body)
+    assert assert_problem(missing, 404)["detail"] == "No event with eventId 'nobody'."
+    stale = client.request(method, "/events/kept", json=body, headers={"If-Match": '"7"'})
+    assert assert_problem(stale, 412)["detail"] == (
+        "Event 'kept' is at version 1; If-Match did not match it."
+    )
+
+
 def test_a_plain_http_error_is_titled_with_its_reason_phrase(client: TestClient) -> None:
     for response, title in [
         (client.get("/nothing/here"), "Not Found"),

@@ -19,12 +19,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.errors import PROBLEM_TYPE_BASE, StoreFailure
-from service.logs import logger
 from tests.conftest import new_event, table_snapshot
 from tests.reliability.checks import leaks
 from tests.service.api.test_events import assert_problem
 
 STORED = "stored-event"
+# What the client reads: no cause, and what to do.
+FAILED = (
+    "The event store refused this request unexpectedly; retrying will not help. "
+    "The cause is logged: quote the X-Request-ID to the operators."
+)
 # One request per route that reaches the store, and the DynamoDB call it makes.
 STORE_REQUESTS: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
     ("POST", "/events"): ({"json": new_event()}, "PutItem"),
@@ -51,20 +55,6 @@ def dynamodb_answers(code: str) -> Callable[..., AWSResponse]:
         return AWSResponse(request.url, 400, headers, Body())
 
     return answer
-
-
-@pytest.fixture
-def logged() -> Iterator[list[logging.LogRecord]]:
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Keep()
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def test_the_requests_cover_every_operation_that_reaches_the_store(app: FastAPI) -> None:
@@ -95,7 +85,7 @@ def test_an_error_no_retry_gets_past_is_a_500_that_changes_nothing(
     app.state.store._client.meta.events.register("before-send.dynamodb.*", dynamodb_answers(code))
     response = client.request(method, path.format(STORED), **options)
     problem = assert_problem(response, 500)
-    assert problem["type"] == PROBLEM_TYPE_BASE + StoreFailure.slug
+    assert (problem["type"], problem["detail"]) == (PROBLEM_TYPE_BASE + StoreFailure.slug, FAILED)
     assert "Retry-After" not in response.headers
     assert leaks(response.text) == []
     assert table_snapshot(dynamodb, table_name) == before
@@ -103,4 +93,21 @@ def test_an_error_no_retry_gets_past_is_a_500_that_changes_nothing(
     # One line per failed call: a listing queries every shard.
     assert causes
     assert {(cause.operation, cause.code) for cause in causes} == {(operation, code)}  # type: ignore[attr-defined]
+    assert all(cause.exc_info for cause in causes)
+
+
+def test_a_request_botocore_refuses_to_send_is_a_logged_500(
+    app: FastAPI, client: TestClient, dynamodb: Any, table_name: str, logged: list[Any]
+) -> None:
+    """A parameter botocore's own validation refuses (code that built the call wrong):
+    the same 500, nothing sent, the cause logged without an operation name to read."""
+
+    def corrupt(params: dict[str, Any], **_: Any) -> None:
+        params["Key"] = "not a key"
+
+    app.state.store._client.meta.events.register("provide-client-params.dynamodb.GetItem", corrupt)
+    problem = assert_problem(client.get(f"/events/{STORED}"), 500)
+    assert problem["detail"] == FAILED
+    causes = [record for record in logged if record.getMessage() == "unexpected DynamoDB error"]
+    assert [(cause.operation, cause.code) for cause in causes] == [(None, "ParamValidationError")]
     assert all(cause.exc_info for cause in causes)
