@@ -42,10 +42,24 @@ REQUEST_READ_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5
 SHUTDOWN_SECONDS = 3
 PARENT_POLL_SECONDS = 0.5
-_TIMED_OUT = (
-    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"connection: close\r\ncontent-length: 38\r\n\r\nThe request did not arrive in time.\r\n\r\n"
-)
+# The headers the app puts on every answer (service/middleware.py), so that a client sees
+# them on the server's own refusals too.
+_EVERY_ANSWER = [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
+
+
+def _plain_answer(status: int, reason: bytes, text: bytes) -> bytes:
+    """A whole text/plain HTTP/1.1 answer that closes the connection, as bytes."""
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(text)).encode()),
+        (b"connection", b"close"),
+        *_EVERY_ANSWER,
+    ]
+    head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+    return b"HTTP/1.1 %d %s\r\n%s\r\n%s" % (status, reason, head, text)
+
+
+_TIMED_OUT = _plain_answer(408, b"Request Timeout", b"The request did not arrive in time.")
 
 
 class PortInUse(Exception):
@@ -107,10 +121,7 @@ async def _plain(send: Send, status: int, text: bytes) -> None:
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(text)).encode()),
         (b"connection", b"close"),
-        # The headers the app puts on every answer (service/middleware.py), so that a
-        # client sees them on the server's own refusals too.
-        (b"x-content-type-options", b"nosniff"),
-        (b"cache-control", b"no-store"),
+        *_EVERY_ANSWER,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": text})

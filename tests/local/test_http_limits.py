@@ -61,6 +61,16 @@ def _status(response: bytes) -> int:
     return int(response.split(b" ", 2)[1])
 
 
+def _framed(response: bytes) -> tuple[dict[bytes, bytes], bytes]:
+    """The headers and body of a whole answer whose Content-Length is its body's, exactly:
+    a client reading by that length gets the body, and nothing is left over."""
+    head, body = response.split(b"\r\n\r\n", 1)
+    headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+    headers = {name.lower(): value for name, value in headers.items()}
+    assert int(headers[b"content-length"]) == len(body), response
+    return headers, body
+
+
 def _head(headers: list[bytes]) -> bytes:
     return b"\r\n".join([b"GET /health HTTP/1.1", b"Host: localhost", *headers]) + b"\r\n\r\n"
 
@@ -90,6 +100,7 @@ def test_a_request_head_over_api_gateways_limit_is_refused_and_closed(
         connection.sendall(_head(headers))
         response = _read_until_closed(connection)
     assert _status(response) == 431
+    assert _framed(response)[1] == b"Request header fields too large."
 
 
 def test_a_request_head_within_the_limit_is_served(address: tuple[str, int]) -> None:
@@ -129,6 +140,9 @@ def test_a_stalled_request_is_answered_408_and_closed(
         connection.sendall(partial)
         response = _read_until_closed(connection)
     assert _status(response) == 408
+    headers, body = _framed(response)
+    assert body == b"The request did not arrive in time."
+    assert (headers[b"connection"], headers[b"x-content-type-options"]) == (b"close", b"nosniff")
 
 
 def test_transfer_encoding_with_content_length_is_answered_then_closed(
