@@ -32,8 +32,12 @@ Data flows one way, and each step lives in one module:
 | `service.api` | the thin HTTP routes, their dependencies, preconditions and strict JSON |
 | `service.field_errors` | validation errors as one public-named entry per invalid input |
 | `service.methods` | HEAD, OPTIONS and `Allow`, from the routing table |
+| `service.middleware` | request id, body limit, security headers, the request's log line |
+| `service.logs` | the JSON log lines CloudWatch keeps |
 | `service.app` | `create_app()`: middleware, routers, error handlers, docs pages |
 | `service.docs` | `/docs` and `/redoc`, served with no CDN and under any stage prefix |
+| `service.handler` | the Lambda entry point: the app behind Mangum, stage-aware `root_path` |
+| `service.snapstart` | SnapStart's hooks: warm every route before the snapshot, refresh after a restore |
 
 This package is exactly what the Lambda image runs. Local tooling (the top-level `local`
 package: DynamoDB Local, the development server, the API Gateway stand-in) and operator
