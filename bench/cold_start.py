@@ -159,8 +159,23 @@ fresh = []
 for _ in range(%(fresh)d):
     snapstart.refresh(dynamodb_client)
     fresh.append(timed())
+
+# What a new connection costs any client: the floor's GetItem, warm and on a new one.
+import os
+%(client)s
+def floor_call():
+    before = time.perf_counter_ns()
+    client.get_item(TableName=os.environ["EVENTS_TABLE_NAME"], Key={"eventId": {"S": sys.argv[2]}})
+    return time.perf_counter_ns() - before
+
+floor_warm = [floor_call() for _ in range(%(warm)d)]
+floor_fresh = []
+for _ in range(%(fresh)d):
+    client.close()
+    floor_fresh.append(floor_call())
 print(json.dumps({"started": started, "initialised": initialised, "hooked": hooked,
-                  "warm": warm, "fresh": fresh}))
+                  "warm": warm, "fresh": fresh, "floor_warm": floor_warm,
+                  "floor_fresh": floor_fresh}))
 """
 # Per restored process: the first request and then warm ones, of which the first few are
 # dropped from its warm median (as the warm GET figure drops a warm-up); then requests on
@@ -173,14 +188,19 @@ def restore(
 ) -> dict[str, Any]:
     """`processes` fresh processes that run the SnapStart hooks, then answer GETs."""
     event = event_template.replace(EVENT_ID, event_id)
-    program = RESTORE_PROGRAM % {"warm": 1 + RESTORE_WARM, "fresh": RESTORE_FRESH}
-    runs = [_run(program, [event], env) for _ in range(processes)]
+    program = RESTORE_PROGRAM % {
+        "warm": 1 + RESTORE_WARM,
+        "fresh": RESTORE_FRESH,
+        "client": BOTOCORE_CLIENT,
+    }
+    runs = [_run(program, [event, event_id], env) for _ in range(processes)]
 
     def medians(key: str, skip: int = 0) -> list[float]:
         return [summary([milliseconds(t) for t in run[key][skip:]])["median"] for run in runs]
 
     first = [milliseconds(run["warm"][0]) for run in runs]
     warm, fresh = medians("warm", 1 + RESTORE_WARMUP), medians("fresh")
+    floor_warm, floor_fresh = medians("floor_warm", 1 + RESTORE_WARMUP), medians("floor_fresh")
     return {
         "first": summary(first),
         "warm": summary(warm),
@@ -189,6 +209,10 @@ def restore(
         # on a new connection: what is left of the first request besides the connection.
         "first_to_warm": summary([f / w for f, w in zip(first, warm, strict=True)]),
         "first_to_fresh": summary([f / n for f, n in zip(first, fresh, strict=True)]),
+        # The same for the floor: what reopening the connection costs a bare GetItem.
+        "floor_fresh_to_warm": summary(
+            [n / w for n, w in zip(floor_fresh, floor_warm, strict=True)]
+        ),
         "init_ms": summary([milliseconds(run["initialised"] - run["started"]) for run in runs]),
         "hooks_ms": summary([milliseconds(run["hooked"] - run["initialised"]) for run in runs]),
     }

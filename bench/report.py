@@ -112,6 +112,12 @@ def _restore_rows(cold: dict[str, Any]) -> list[Row]:
             restore["first_to_fresh"]["median"],
         ),
         versus("  vs the first GET, no hooks", unhooked, 0, first / unhooked),
+        versus(
+            "  floor, new connection / warm",
+            0,
+            0,
+            restore["floor_fresh_to_warm"]["median"],
+        ),
         versus("  vs the floor's first GetItem", 0, floor_first, first / floor_first),
         (
             "  hooks add to init (publish)",

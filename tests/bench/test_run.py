@@ -110,7 +110,9 @@ def test_cold_start_and_http(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> N
     restore = cold["restore"]
     assert restore["first"]["n"] == restore["warm"]["n"] == TINY.cold_processes
     assert restore["hooks_ms"]["median"] > 0
+    assert restore["floor_fresh_to_warm"]["n"] == TINY.cold_processes
     assert "restore: first GET / warm GET" in table(results)
+    assert "floor, new connection / warm" in table(results)
 
     if shutil.which("wrk") is None:
         assert "apt-get install wrk" in figures["http"]["error"]
