@@ -164,3 +164,16 @@ def test_a_stored_event_has_exactly_its_fields_and_index_keys(
     changes = {"eventId": "exact", "title": "Renamed", "status": "cancelled"}
     assert client.request(method, "/events/exact", json=changes).status_code == 200
     assert stored() == expected
+
+
+def test_an_update_moves_the_index_keys_exactly_where_a_create_puts_them(
+    make_store: Callable[..., EventStore], dynamodb: Any, table_name: str
+) -> None:
+    """After a change of date or status the item is what a create of the same event would
+    store, index keys included: a listing's order and its cursors' resume points read them."""
+    store = make_store(shards=4, table=table_name)
+    store_event(store, eventId="moved", date="2026-05-14", status="active")
+    for changes in ({"date": "2026-06-01"}, {"status": "cancelled"}, {"date": "2027-01-02"}):
+        updated = store.update("moved", changes)
+        item = dynamodb.get_item(TableName=table_name, Key={"eventId": {"S": "moved"}})["Item"]
+        assert item == to_item(updated, 4), changes
