@@ -15,10 +15,14 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.errors import PROBLEM_TYPE_BASE, StoreFailure
+from service.errors import PROBLEM_TYPE_BASE, StoreFailure, StoreUnavailable
+from service.settings import Settings
+from service.store import create_dynamodb_client
+from service.store.client import ConditionFailed, TransactionCancelled, dynamodb_errors
 from tests.conftest import new_event, table_snapshot
 from tests.reliability.checks import leaks
 from tests.service.api.test_events import assert_problem
@@ -111,3 +115,93 @@ def test_a_request_botocore_refuses_to_send_is_a_logged_500(
     causes = [record for record in logged if record.getMessage() == "unexpected DynamoDB error"]
     assert [(cause.operation, cause.code) for cause in causes] == [(None, "ParamValidationError")]
     assert all(cause.exc_info for cause in causes)
+
+
+UNAVAILABLE = "The event store is unavailable; retry shortly."
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ({"Error": {"Code": "ThrottlingException"}}, StoreUnavailable(UNAVAILABLE)),
+        ({"Error": {"Code": "ResourceNotFoundException"}}, StoreUnavailable(UNAVAILABLE)),
+        ({}, StoreFailure("")),
+        (
+            {"Error": {"Code": "ConditionalCheckFailedException"}},
+            ConditionFailed(None, retried=False),
+        ),
+        (
+            {
+                "Error": {"Code": "ConditionalCheckFailedException"},
+                "ResponseMetadata": {"RetryAttempts": 1},
+                "Item": {"eventId": {"S": "e"}},
+            },
+            ConditionFailed({"eventId": {"S": "e"}}, retried=True),
+        ),
+        (
+            {
+                "Error": {"Code": "ConditionalCheckFailedException"},
+                "ResponseMetadata": {"RetryAttempts": 0},
+            },
+            ConditionFailed(None, retried=False),
+        ),
+        (
+            {"Error": {"Code": "TransactionCanceledException"}},
+            TransactionCancelled([], in_progress=False),
+        ),
+        (
+            {
+                "Error": {"Code": "TransactionCanceledException"},
+                "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+            },
+            TransactionCancelled(
+                [{"Code": "None"}, {"Code": "TransactionConflict"}], in_progress=False
+            ),
+        ),
+        (
+            {"Error": {"Code": "TransactionInProgressException"}},
+            TransactionCancelled([], in_progress=True),
+        ),
+    ],
+    ids=[
+        "throttled",
+        "no table",
+        "no error code",
+        "condition",
+        "condition after a retry",
+        "condition, no retry",
+        "cancelled, no reasons",
+        "cancelled",
+        "in progress",
+    ],
+)
+def test_the_exception_map_reads_every_shape_botocore_hands_it(
+    response: dict[str, Any], expected: Exception
+) -> None:
+    """What each ClientError becomes, including those missing a part botocore's own
+    ClientError does not insist on (no Error, no ResponseMetadata, no reasons)."""
+    with pytest.raises(type(expected)) as raised, dynamodb_errors():
+        raise ClientError(response, "GetItem")  # type: ignore[arg-type]
+    mapped = raised.value
+    if isinstance(expected, StoreUnavailable):
+        assert mapped.detail == expected.detail  # type: ignore[attr-defined]
+    if isinstance(expected, ConditionFailed):
+        assert (mapped.item, mapped.retried) == (expected.item, expected.retried)  # type: ignore[attr-defined]
+    if isinstance(expected, TransactionCancelled):
+        actual = (mapped.reasons, mapped.in_progress)  # type: ignore[attr-defined]
+        assert actual == (expected.reasons, expected.in_progress)
+        assert type(mapped.in_progress) is bool  # type: ignore[attr-defined]
+
+
+def test_the_client_keeps_the_settings_timeouts_and_attempts(settings: Settings) -> None:
+    """A DynamoDB that stops answering is a 503 within the request budget the settings
+    work out from these (Settings.dynamodb_request_budget), not after botocore's 60 s."""
+    config: Any = create_dynamodb_client(settings).meta.config
+    assert (config.connect_timeout, config.read_timeout) == (
+        settings.dynamodb_connect_timeout,
+        settings.dynamodb_read_timeout,
+    )
+    assert config.retries == {
+        "mode": "standard",
+        "total_max_attempts": settings.dynamodb_max_attempts,
+    }
