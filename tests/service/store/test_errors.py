@@ -205,3 +205,7 @@ def test_the_client_keeps_the_settings_timeouts_and_attempts(settings: Settings)
         "mode": "standard",
         "total_max_attempts": settings.dynamodb_max_attempts,
     }
+    # Kept-alive sockets outlive idle network paths; every shard read at once has one.
+    assert (config.tcp_keepalive, config.max_pool_connections) == (True, 10)
+    many: Any = create_dynamodb_client(settings.model_copy(update={"status_shards": 16}))
+    assert many.meta.config.max_pool_connections == 16 + 2

@@ -11,10 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from local.capacity import CapacityMeter
+from local.dynamodb_local import ensure_keys_table
+from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, StoreUnavailable, VersionMismatch
+from service.models import EventCreate
 from service.store import PUBLIC_FIELDS, EventStore, to_item
-from service.table import INDEX_ATTRIBUTES
-from tests.conftest import new_event, store_event
+from service.table import INDEX_ATTRIBUTES, KEY_ATTRIBUTE, shard_of
+from tests.conftest import TEST_CURSOR_SECRET, make_settings, new_event, store_event
+from tests.service.store.conftest import walk
 
 
 def test_create_get_update_delete(make_store: Callable[..., EventStore]) -> None:
@@ -177,3 +181,38 @@ def test_an_update_moves_the_index_keys_exactly_where_a_create_puts_them(
         updated = store.update("moved", changes)
         item = dynamodb.get_item(TableName=table_name, Key={"eventId": {"S": "moved"}})["Item"]
         assert item == to_item(updated, 4), changes
+
+
+# A store built from the settings, as the service builds it.
+
+
+def test_a_store_from_settings_reads_every_shard_the_settings_name(
+    dynamodb_local: Any, dynamodb: Any, table_name: str
+) -> None:
+    """Mid-migration from 8 shards to 2 (EVENTS_STATUS_SHARDS_READ=8): events still in
+    shards 2-7 are listed."""
+    settings = make_settings(
+        dynamodb_local, table_name, EVENTS_STATUS_SHARDS="2", EVENTS_STATUS_SHARDS_READ="8"
+    )
+    writer = EventStore(dynamodb, table_name, CursorCodec(TEST_CURSOR_SECRET), 8)
+    ids = {store_event(writer, eventId=f"spread-{n}", status="active")["eventId"] for n in range(8)}
+    assert max(shard_of(event_id, 8) for event_id in ids) >= 2
+    reader = EventStore.from_settings(settings)
+    assert {event["eventId"] for page in walk(reader, "active", 100) for event in page} == ids
+
+
+def test_a_store_from_settings_keeps_keys_in_the_table_the_settings_name(
+    dynamodb_local: Any, dynamodb: Any, table_name: str
+) -> None:
+    custom = f"{table_name}-custom-keys"
+    ensure_keys_table(dynamodb, custom)
+    try:
+        settings = make_settings(dynamodb_local, table_name, EVENTS_IDEMPOTENCY_TABLE_NAME=custom)
+        fields = EventCreate.model_validate(new_event()).model_dump(
+            by_alias=True, mode="json", exclude_none=True
+        )
+        EventStore.from_settings(settings).create_with_key("caller", "the-key", fields)
+        records = dynamodb.scan(TableName=custom)["Items"]
+        assert [record[KEY_ATTRIBUTE]["S"] for record in records] == ["caller the-key"]
+    finally:
+        dynamodb.delete_table(TableName=custom)
