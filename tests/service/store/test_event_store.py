@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,7 +17,7 @@ from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, StoreUnavailable, VersionMismatch
 from service.models import EventCreate
 from service.store import PUBLIC_FIELDS, EventStore, to_item
-from service.table import INDEX_ATTRIBUTES, KEY_ATTRIBUTE, shard_of
+from service.table import INDEX_ATTRIBUTES, KEY_ATTRIBUTE, KEY_EXPIRY_ATTRIBUTE, shard_of
 from tests.conftest import TEST_CURSOR_SECRET, make_settings, new_event, store_event
 from tests.service.store.conftest import walk
 
@@ -201,18 +202,27 @@ def test_a_store_from_settings_reads_every_shard_the_settings_name(
     assert {event["eventId"] for page in walk(reader, "active", 100) for event in page} == ids
 
 
-def test_a_store_from_settings_keeps_keys_in_the_table_the_settings_name(
+def test_a_store_from_settings_keeps_keys_where_and_as_long_as_the_settings_say(
     dynamodb_local: Any, dynamodb: Any, table_name: str
 ) -> None:
     custom = f"{table_name}-custom-keys"
     ensure_keys_table(dynamodb, custom)
     try:
-        settings = make_settings(dynamodb_local, table_name, EVENTS_IDEMPOTENCY_TABLE_NAME=custom)
+        settings = make_settings(
+            dynamodb_local,
+            table_name,
+            EVENTS_IDEMPOTENCY_TABLE_NAME=custom,
+            EVENTS_IDEMPOTENCY_KEY_TTL="600",
+        )
         fields = EventCreate.model_validate(new_event()).model_dump(
             by_alias=True, mode="json", exclude_none=True
         )
+        before = time.time()
         EventStore.from_settings(settings).create_with_key("caller", "the-key", fields)
         records = dynamodb.scan(TableName=custom)["Items"]
         assert [record[KEY_ATTRIBUTE]["S"] for record in records] == ["caller the-key"]
+        # Remembered for the settings' 600 s, not the default day.
+        expires = int(records[0][KEY_EXPIRY_ATTRIBUTE]["N"])
+        assert int(before) + 600 <= expires <= time.time() + 600
     finally:
         dynamodb.delete_table(TableName=custom)

@@ -101,10 +101,25 @@ def test_a_first_page_asks_one_shard_for_the_page_and_the_look_ahead_in_one_call
     assert [units for _, units in queries.calls] == [0.5]
 
 
-def test_shards_are_read_side_by_side(make_store: Callable[..., EventStore], dynamodb: Any) -> None:
+def test_a_page_never_asks_a_shard_for_more_than_it_and_the_look_ahead(
+    make_store: Callable[..., EventStore], dynamodb: Any, sent_params: None
+) -> None:
+    """Once the store knows its items' size, a shard's batch fills the read units it pays
+    for anyway, but never goes past what the page can use plus the look-ahead."""
+    store = make_store(1)
+    bulk_load(store, dynamodb, 60)
+    store.list_events(status="active", limit=10)
+    with Queries(dynamodb) as queries:
+        store.list_events(status="active", limit=3)
+    assert [params["Limit"] for params, _ in queries.calls] == [4]
+
+
+@pytest.mark.parametrize("shards", [2, 4])
+def test_shards_are_read_side_by_side(
+    make_store: Callable[..., EventStore], dynamodb: Any, shards: int
+) -> None:
     """Each of the first round's Queries waits, while in flight, for all the others to be in
     flight too: read one after another, the first would wait alone and the barrier break."""
-    shards = 4
     store = make_store(shards)
     bulk_load(store, dynamodb, 120)
     barrier = threading.Barrier(shards, timeout=10)
