@@ -1,5 +1,5 @@
 """The unfiltered listing: a paged Scan that asks for one item beyond the page, and goes on
-when DynamoDB cuts a page at 1 MB.
+when DynamoDB cuts a page at 1 MB; and the status listing's look-ahead after such a cut.
 
 DynamoDB stops a Scan at 1 MB of items with a `LastEvaluatedKey`, whatever `Limit` says
 (DynamoDB Local does the same). The API's own events are a few KB, but the table can hold
@@ -33,12 +33,12 @@ def scan_limits(dynamodb: Any) -> Iterator[list[int | None]]:
     dynamodb.meta.events.unregister("provide-client-params.dynamodb.Scan", record)
 
 
-def padded_events(dynamodb: Any, table: str, count: int) -> list[str]:
-    """Events stored with an extra attribute of PADDING bytes; their ids, in scan order."""
+def padded_events(dynamodb: Any, table: str, count: int, padding: int = PADDING) -> list[str]:
+    """Events stored with an extra attribute of `padding` bytes; their ids, in scan order."""
     for number in range(count):
         event = {**new_event(eventId=f"large-{number}"), "createdAt": "2026-01-01T00:00:00.000Z"}
         event |= {"updatedAt": event["createdAt"], "version": 1, "status": "active"}
-        item = {**to_item(event, 1), "padding": {"S": "x" * PADDING}}
+        item = {**to_item(event, 1), "padding": {"S": "x" * padding}}
         dynamodb.put_item(TableName=table, Item=item)
     ids: list[str] = []
     request: dict[str, Any] = {"TableName": table, "ProjectionExpression": "eventId"}
@@ -104,3 +104,28 @@ def test_a_page_cut_at_1_mb_when_just_full_still_asks_for_the_look_ahead(
     scan_limits.clear()
     assert pages(store, 4) == [everything[:4], everything[4:]]
     assert scan_limits == [5, 1, 5]
+
+
+def test_a_status_page_cut_at_1_mb_reads_its_look_ahead_alone(
+    make_store: Callable[..., EventStore], dynamodb: Any, table_name: str
+) -> None:
+    """A shard's Query cut at 1 MB returns fewer items than asked: the page can use them
+    all, and the one item that proves a next page is then read on its own, one item."""
+    store = make_store(shards=1, table=table_name)
+    everything = padded_events(dynamodb, table_name, 5, padding=350_000)
+    limits: list[int] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        limits.append(params["Limit"])
+
+    dynamodb.meta.events.register_last("provide-client-params.dynamodb.Query", record)
+    try:
+        page = store.list_events(status="active", limit=3)
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Query", record)
+    assert len(page.items) == 3
+    assert page.next_cursor is not None
+    # The page and its look-ahead asked at once, cut after three items; then one item.
+    assert limits == [4, 1]
+    rest = store.list_events(status="active", limit=3, cursor=page.next_cursor)
+    assert {event["eventId"] for event in page.items + rest.items} == set(everything)
