@@ -7,7 +7,9 @@ Each case here failed to notice a change to the code in a mutation run (issue 19
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +56,9 @@ def test_each_domain_error_has_its_problem_type(client: TestClient) -> None:
             "/events", content=b"{", headers={"content-type": "application/json"}
         ),
     }
+    assert answers["event-already-exists"].json()["detail"] == (
+        "An event with eventId 'taken' already exists."
+    )
     for slug, response in answers.items():
         assert response.json()["type"] == PROBLEM_TYPE + slug, response.text
         # Retry-After is for 503 alone: these will not succeed by waiting.
@@ -142,7 +147,23 @@ def test_only_a_create_answers_with_a_location(client: TestClient) -> None:
 # Timestamps
 
 
+@pytest.fixture(params=["UTC", "Europe/Berlin", "America/St_Johns"])
+def host_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The process's local time zone, as a laptop running `make run` has its own."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.mark.usefixtures("host_zone")
 def test_timestamps_are_utc_with_milliseconds(client: TestClient) -> None:
+    """Whatever the host's time zone: UTC, with `Z`."""
     event = create(client)
     updated = client.patch(f"/events/{event['eventId']}", json={"title": "Later"}).json()
     listed = client.get("/events").json()["items"]

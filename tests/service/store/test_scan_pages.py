@@ -9,11 +9,14 @@ must lead on, and the last page must have no cursor.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from service.cursor import CursorCodec
+from service.errors import StoreUnavailable
 from service.store import EventStore, to_item
 from tests.conftest import new_event
 
@@ -129,3 +132,25 @@ def test_a_status_page_cut_at_1_mb_reads_its_look_ahead_alone(
     assert limits == [4, 1]
     rest = store.list_events(status="active", limit=3, cursor=page.next_cursor)
     assert {event["eventId"] for event in page.items + rest.items} == set(everything)
+
+
+def test_a_page_that_needs_another_call_past_its_budget_is_503_saying_why(
+    dynamodb: Any, table_name: str
+) -> None:
+    """The first Scan always goes; a second one, past the request's budget, does not."""
+    store = EventStore(dynamodb, table_name, CursorCodec("scan-test-secret-0123"), 1, None, 0.2)
+    padded_events(dynamodb, table_name, 6)
+    scans: list[str] = []
+
+    def slowly(**_: Any) -> None:
+        scans.append("Scan")
+        time.sleep(0.3)  # the first Scan outlasts the whole budget
+
+    dynamodb.meta.events.register("before-send.dynamodb.Scan", slowly)
+    try:
+        with pytest.raises(StoreUnavailable) as raised:
+            store.list_events(status=None, limit=5)
+    finally:
+        dynamodb.meta.events.unregister("before-send.dynamodb.Scan", slowly)
+    assert scans == ["Scan"]
+    assert raised.value.detail == "The event store is answering too slowly; retry shortly."
