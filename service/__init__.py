@@ -37,7 +37,7 @@ Data flows one way, and each step lives in one module:
 | `service.app` | `create_app()`: middleware, routers, error handlers, docs pages |
 | `service.docs` | `/docs` and `/redoc`, served with no CDN and under any stage prefix |
 | `service.handler` | the Lambda entry point: the app behind Mangum, stage-aware `root_path` |
-| `service.snapstart` | SnapStart's hooks: warm every route before the snapshot, refresh after a restore |
+| `service.snapstart` | SnapStart's hooks: warm every route, refresh after a restore |
 
 This package is exactly what the Lambda image runs. Local tooling (the top-level `local`
 package: DynamoDB Local, the development server, the API Gateway stand-in) and operator

@@ -101,11 +101,13 @@ class Preconditions:
         """Steps 1 and 3 of §13.2.2 for a read of the event as it is: True when the
         client's If-None-Match lists its version (or is `*`), which makes the answer a 304;
         a false If-Match is a 412. A value that is no list of tags matches nothing."""
-        versions = self.expected_versions(event_id)
-        if versions is not None and current_version not in versions:
-            raise VersionMismatch(
-                f"Event {event_id!r} is at version {current_version}; If-Match did not match it."
-            )
+        if self.if_match is not None:
+            tags = _entity_tags(self.if_match)
+            if tags != ["*"] and current_version not in _versions(tags or [], weak=False):
+                raise VersionMismatch(
+                    f"Event {event_id!r} is at version {current_version}; "
+                    "If-Match did not match it."
+                )
         if self.if_none_match is None:
             return False
         tags = _entity_tags(self.if_none_match) or []

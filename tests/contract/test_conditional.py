@@ -88,6 +88,7 @@ READ_ROWS = [
     Row("If-Match the current tag", [("If-Match", '"1"')], 200),
     Row("If-Match another tag", [("If-Match", '"2"')], 412),
     Row("If-Match the current tag, weak", [("If-Match", 'W/"1"')], 412),
+    Row("If-Match no entity tag at all", [("If-Match", "garbage")], 412),
     Row("If-Match *", [("If-Match", "*")], 200),
     Row("If-None-Match the current tag", [("If-None-Match", '"1"')], 304),
     Row("If-None-Match the current tag, weak", [("If-None-Match", 'W/"1"')], 304),
@@ -116,6 +117,10 @@ def test_the_conditional_table_of_reads(api: Api, method: str, row: Row) -> None
         api.client.post("/events", json=sample_event(eventId=event_id))
     response = api.client.request(method, f"/events/{event_id}", headers=row.headers)
     assert response.status_code == row.status, response.text
+    if row.status == 412 and method == "GET":
+        assert response.json()["detail"] == (
+            f"Event {event_id!r} is at version 1; If-Match did not match it."
+        )
     if row.status == 304:
         # §15.4.5: the ETag a 200 would carry, and no body (nor a length for one).
         assert response.headers["etag"] == '"1"'
