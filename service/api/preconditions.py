@@ -100,7 +100,8 @@ class Preconditions:
     def has_current(self, event_id: str, current_version: int) -> bool:
         """Steps 1 and 3 of §13.2.2 for a read of the event as it is: True when the
         client's If-None-Match lists its version (or is `*`), which makes the answer a 304;
-        a false If-Match is a 412. A value that is no list of tags matches nothing."""
+        a false If-Match is a 412, and so is an If-None-Match that is no list of tags, as
+        on a write."""
         if self.if_match is not None:
             tags = _entity_tags(self.if_match)
             if tags != ["*"] and current_version not in _versions(tags or [], weak=False):
@@ -110,7 +111,11 @@ class Preconditions:
                 )
         if self.if_none_match is None:
             return False
-        tags = _entity_tags(self.if_none_match) or []
+        tags = _entity_tags(self.if_none_match)
+        if tags is None:
+            raise VersionMismatch(
+                f"If-None-Match {self.if_none_match[:100]!r} is not a list of entity tags."
+            )
         return tags == ["*"] or current_version in _versions(tags, weak=True)
 
     @contextmanager
