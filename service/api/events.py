@@ -16,7 +16,12 @@ from service.api.idempotency import (
     caller_scope,
     with_key_answers,
 )
-from service.api.preconditions import Preconditions, PreconditionsDep
+from service.api.preconditions import (
+    Preconditions,
+    PreconditionsDep,
+    documented_headers,
+    of_request,
+)
 from service.api.query import query_error
 from service.api.responses import event_responses, page_responses, problem_responses
 from service.api.route import ApiRoute
@@ -153,12 +158,11 @@ async def list_events(
     summary="Get an event",
     operation_id="readEvent",
     responses=event_responses(200, 404, 412, 422, 503, not_modified=True),
+    openapi_extra={"parameters": documented_headers()},
 )
-async def read_event(
-    request: Request, event_id: EventIdPath, store: StoreDep, preconditions: PreconditionsDep
-) -> Response:
+async def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
     event = await store.get(event_id)
-    if preconditions.has_current(event_id, event["version"]):
+    if of_request(request).has_current(event_id, event["version"]):
         # RFC 9110 §15.4.5: the headers a 200 would carry that describe the event, no body.
         return Response(status_code=304, headers={"ETag": f'"{event["version"]}"'})
     return event_response(request, event)
