@@ -51,6 +51,11 @@ class VersionMismatch(EventsError):
     slug = "version-mismatch"
     title = "Precondition failed"
 
+    @classmethod
+    def at(cls, event_id: str, version: object) -> VersionMismatch:
+        """The event is at `version`, which If-Match does not name."""
+        return cls(f"Event {event_id!r} is at version {version}; If-Match did not match it.")
+
 
 class IdempotencyKeyReused(EventsError):
     """The `Idempotency-Key` was first used with another request body."""

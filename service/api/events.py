@@ -16,17 +16,11 @@ from service.api.idempotency import (
     caller_scope,
     with_key_answers,
 )
-from service.api.preconditions import (
-    Preconditions,
-    PreconditionsDep,
-    documented_headers,
-    of_request,
-)
+from service.api.preconditions import DOCUMENTED_HEADERS, Preconditions, PreconditionsDep
 from service.api.query import query_error
 from service.api.responses import event_responses, page_responses, problem_responses
 from service.api.route import ApiRoute
 from service.cursor import CURSOR_PATTERN, MAX_CURSOR_LENGTH
-from service.errors import VersionMismatch
 from service.models import (
     Event,
     EventCreate,
@@ -44,6 +38,8 @@ router = APIRouter(prefix="/events", tags=["events"], route_class=ApiRoute)
 # The URL, the OpenAPI document and every error name it `eventId`, like the body field.
 EventIdPath = Annotated[EventId, Path(alias="eventId")]
 JSON_BODY = [Depends(require_json)]
+# The routes that take If-Match and If-None-Match (PreconditionsDep) document them so.
+CONDITIONAL = {"parameters": DOCUMENTED_HEADERS}
 
 
 def event_response(
@@ -158,11 +154,13 @@ async def list_events(
     summary="Get an event",
     operation_id="readEvent",
     responses=event_responses(200, 404, 412, 422, 503, not_modified=True),
-    openapi_extra={"parameters": documented_headers()},
+    openapi_extra=CONDITIONAL,
 )
-async def read_event(request: Request, event_id: EventIdPath, store: StoreDep) -> Response:
+async def read_event(
+    request: Request, event_id: EventIdPath, store: StoreDep, preconditions: PreconditionsDep
+) -> Response:
     event = await store.get(event_id)
-    if of_request(request).has_current(event_id, event["version"]):
+    if preconditions.has_current(event_id, event["version"]):
         # RFC 9110 §15.4.5: the headers a 200 would carry that describe the event, no body.
         return Response(status_code=304, headers={"ETag": f'"{event["version"]}"'})
     return event_response(request, event)
@@ -179,10 +177,7 @@ async def _versions(
     # change in between is a 412 rather than a write the condition never saw.
     with preconditions.missing_is_refused():
         current = (await store.get(event_id))["version"]
-    if versions is not None and current not in versions:
-        raise VersionMismatch(
-            f"Event {event_id!r} is at version {current}; If-Match did not match it."
-        )
+    preconditions.check_match(event_id, current)
     preconditions.check_none_match(event_id, current)
     return [current]
 
@@ -215,6 +210,7 @@ _UPDATE_DOC = {
     "response_model": Event,
     "responses": event_responses(200, 400, 404, 412, 413, 415, 422, 503),
     "dependencies": JSON_BODY,
+    "openapi_extra": CONDITIONAL,
     "description": "Change only the fields sent (both PUT and PATCH are partial updates). "
     "With `If-Match`, the update happens only if the event is still at that version; with "
     "`If-None-Match`, only if it is at none of the versions listed.",
@@ -260,6 +256,7 @@ async def patch_event(
     summary="Delete an event",
     operation_id="deleteEvent",
     responses=problem_responses(404, 412, 422, 503),
+    openapi_extra=CONDITIONAL,
 )
 async def delete_event(
     request: Request, event_id: EventIdPath, store: StoreDep, preconditions: PreconditionsDep

@@ -19,10 +19,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Header, Request
-from pydantic.json_schema import SkipJsonSchema
+from fastapi import Depends, Request
 
 from service.errors import EventNotFound, VersionMismatch
 
@@ -85,16 +84,23 @@ class Preconditions:
             raise self._refused(event_id, f"If-Match {self.if_match[:100]!r} matches no version")
         return sorted(versions)
 
-    def check_none_match(self, event_id: str, current_version: int) -> None:
-        """Step 3 of §13.2.2, against the event as it is now."""
-        if self.if_none_match is None:
+    def check_match(self, event_id: str, current_version: int) -> None:
+        """Step 1 of §13.2.2 against the event as it is now: a false If-Match is a 412."""
+        if self.if_match is None:
             return
-        tags = _entity_tags(self.if_none_match)
-        if tags is None:
+        tags = _entity_tags(self.if_match)
+        if tags != ["*"] and current_version not in _versions(tags or [], weak=False):
+            raise VersionMismatch.at(event_id, current_version)
+
+    def check_none_match(self, event_id: str, current_version: int) -> None:
+        """Step 3 of §13.2.2 for a write, against the event as it is now."""
+        listed = self._none_match_lists(current_version)
+        if listed is None:
             raise self._refused(
-                event_id, f"If-None-Match {self.if_none_match[:100]!r} is not a list of tags"
+                event_id,
+                f"If-None-Match {(self.if_none_match or '')[:100]!r} is not a list of tags",
             )
-        if tags == ["*"] or current_version in _versions(tags, weak=True):
+        if listed:
             raise self._refused(event_id, f"If-None-Match: it is at version {current_version}")
 
     def has_current(self, event_id: str, current_version: int) -> bool:
@@ -102,20 +108,22 @@ class Preconditions:
         client's If-None-Match lists its version (or is `*`), which makes the answer a 304;
         a false If-Match is a 412, and so is an If-None-Match that is no list of tags, as
         on a write."""
-        if self.if_match is not None:
-            tags = _entity_tags(self.if_match)
-            if tags != ["*"] and current_version not in _versions(tags or [], weak=False):
-                raise VersionMismatch(
-                    f"Event {event_id!r} is at version {current_version}; "
-                    "If-Match did not match it."
-                )
+        self.check_match(event_id, current_version)
+        listed = self._none_match_lists(current_version)
+        if listed is None:
+            raise VersionMismatch(
+                f"If-None-Match {(self.if_none_match or '')[:100]!r} is not a list of entity tags."
+            )
+        return listed
+
+    def _none_match_lists(self, current_version: int) -> bool | None:
+        """Whether If-None-Match (weakly) lists the version or is `*`; False when it is
+        absent, None when it is no list of tags."""
         if self.if_none_match is None:
             return False
         tags = _entity_tags(self.if_none_match)
         if tags is None:
-            raise VersionMismatch(
-                f"If-None-Match {self.if_none_match[:100]!r} is not a list of entity tags."
-            )
+            return None
         return tags == ["*"] or current_version in _versions(tags, weak=True)
 
     @contextmanager
@@ -147,45 +155,28 @@ IF_NONE_MATCH_DOC = (
     "only if the event does not exist. A read finding the event at a listed version "
     "answers 304 Not Modified; an update or delete is refused with 412."
 )
-
-
-def _documented(description: str) -> Any:
-    return Header(description=description, json_schema_extra={"pattern": IF_MATCH_PATTERN})
-
-
-def of_request(request: Request) -> Preconditions:
-    return Preconditions(_joined(request, "if-match"), _joined(request, "if-none-match"))
-
-
-async def read_preconditions(
-    request: Request,
-    # Declared for the OpenAPI document; the values are read from every line of each header.
-    if_match: Annotated[str | SkipJsonSchema[None], _documented(IF_MATCH_DOC)] = None,
-    if_none_match: Annotated[str | SkipJsonSchema[None], _documented(IF_NONE_MATCH_DOC)] = None,
-) -> Preconditions:
-    return of_request(request)
-
-
-def documented_headers() -> list[dict[str, Any]]:
-    """The two headers as `read_preconditions` declares them in the OpenAPI document, for
-    the read, which reads them from the request itself: a dependency with parameters
-    costs FastAPI a validation per header on every request, a warm GET's largest part
-    besides DynamoDB (bench/README.md)."""
-    return [
-        {
-            "name": name.lower(),
-            "in": "header",
-            "required": False,
-            "schema": {
-                "type": "string",
-                "description": doc,
-                "pattern": IF_MATCH_PATTERN,
-                "title": name,
-            },
+# How the OpenAPI document shows the two headers on each route that reads them
+# (`openapi_extra`): declared as FastAPI header parameters instead, both would be validated
+# on every request, for nothing, since their values are read from every line below.
+DOCUMENTED_HEADERS = [
+    {
+        "name": name.lower(),
+        "in": "header",
+        "required": False,
+        "schema": {
+            "type": "string",
             "description": doc,
-        }
-        for name, doc in (("If-Match", IF_MATCH_DOC), ("If-None-Match", IF_NONE_MATCH_DOC))
-    ]
+            "pattern": IF_MATCH_PATTERN,
+            "title": name,
+        },
+        "description": doc,
+    }
+    for name, doc in (("If-Match", IF_MATCH_DOC), ("If-None-Match", IF_NONE_MATCH_DOC))
+]
+
+
+def read_preconditions(request: Request) -> Preconditions:
+    return Preconditions(_joined(request, "if-match"), _joined(request, "if-none-match"))
 
 
 PreconditionsDep = Annotated[Preconditions, Depends(read_preconditions)]

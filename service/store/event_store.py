@@ -219,10 +219,7 @@ def _write_refused(failed: ConditionFailed, event_id: str) -> EventNotFound | Ve
     does not exist."""
     if failed.item is None:
         return _not_found(event_id)
-    return VersionMismatch(
-        f"Event {event_id!r} is at version {failed.item['version']['N']}; "
-        "If-Match did not match it."
-    )
+    return VersionMismatch.at(event_id, failed.item["version"]["N"])
 
 
 def _not_found(event_id: str) -> EventNotFound:
