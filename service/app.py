@@ -82,6 +82,7 @@ def create_app(
             allow_headers=[
                 "Content-Type",
                 "If-Match",
+                "If-None-Match",
                 "X-Request-ID",
                 "X-Api-Key",
                 IDEMPOTENCY_KEY_HEADER,
