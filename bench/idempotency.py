@@ -34,12 +34,10 @@ CAPACITY_SAMPLES = 20
 
 
 def figure(bench: Bench) -> dict[str, Any]:
-    """The parent's side: the keys table of the workload table, then a measuring process."""
+    """The parent's side: a measuring process on the workload table (and its keys table,
+    which bench/run.py creates with it)."""
     from bench.workload import templates
-    from local.dynamodb_local import ensure_keys_table
-    from service.table import keys_table_name
 
-    ensure_keys_table(bench.client, keys_table_name(bench.env["EVENTS_TABLE_NAME"]))
     config = {
         "template": templates()["create"],
         "requests": bench.profile.warm_requests // 4,

@@ -29,7 +29,13 @@ from bench.report import missed_targets, table
 from bench.stats import compared, summary
 from bench.workload import MIX, PAGE_SIZE, templates
 from local.command_line import fail
-from local.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, DynamoDBLocalError, ensure_table
+from local.dynamodb_local import (
+    LOCAL_CREDENTIALS,
+    DynamoDBLocal,
+    DynamoDBLocalError,
+    ensure_table,
+    ensure_tables,
+)
 from local.paths import REPO_ROOT
 from service.store import to_item
 from service.table import DEFAULT_STATUS_SHARDS, status_shard_key
@@ -263,7 +269,9 @@ def run(
         "figures": {},
     }
     client = local.client()
-    for name in (WORKLOAD_TABLE, SHARDED_TABLE, UNSHARDED_TABLE):
+    # The workload table serves the service, whose keyed creates need the keys table too.
+    ensure_tables(client, WORKLOAD_TABLE)
+    for name in (SHARDED_TABLE, UNSHARDED_TABLE):
         ensure_table(client, name)
     workload = make_events(0, profile.workload_events)
     load_events(client, WORKLOAD_TABLE, workload, DEFAULT_STATUS_SHARDS)

@@ -19,7 +19,12 @@ from local.dynamodb_local.engine import (
     use_local_credentials,
 )
 from local.dynamodb_local.errors import DynamoDBLocalError
-from local.dynamodb_local.tables import ensure_keys_table, ensure_table, serving_database
+from local.dynamodb_local.tables import (
+    ensure_keys_table,
+    ensure_table,
+    ensure_tables,
+    serving_database,
+)
 
 __all__ = [
     "DOCKER_IMAGE",
@@ -31,6 +36,7 @@ __all__ = [
     "docker_available",
     "ensure_keys_table",
     "ensure_table",
+    "ensure_tables",
     "free_port",
     "serving_database",
     "use_local_credentials",

@@ -7,11 +7,16 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from local.dynamodb_local.engine import DynamoDBLocal
 from local.dynamodb_local.errors import DynamoDBLocalError
-from service.table import KEY_EXPIRY_ATTRIBUTE, create_keys_table_request, create_table_request
+from service.table import (
+    KEY_EXPIRY_ATTRIBUTE,
+    create_keys_table_request,
+    create_table_request,
+    keys_table_name,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,15 +33,21 @@ def serving_database(
     on. Yields the engine and whether the events table was created just now."""
     with DynamoDBLocal(db_path) as local:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local.endpoint_url
-        ensure_keys_table(local.client(), settings.keys_table_name)
-        yield local, ensure_table(local.client(), settings.table_name)
+        yield local, ensure_tables(local.client(), settings.table_name, settings.keys_table_name)
+
+
+def ensure_tables(client: DynamoDBClient, table_name: str, keys_table: str | None = None) -> bool:
+    """The events table and its idempotency-key table (`keys_table`, by default the name
+    the service derives), each created if missing: the pair the service stands on.
+    Whether the events table was created just now."""
+    created = ensure_table(client, table_name)
+    ensure_keys_table(client, keys_table or keys_table_name(table_name))
+    return created
 
 
 def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
     """Create the events table from the shared definition if it is missing."""
-    try:
-        client.create_table(**create_table_request(table_name))
-    except client.exceptions.ResourceInUseException:
+    if not _created(client, create_table_request(table_name)):
         return False
     client.get_waiter("table_exists").wait(
         TableName=table_name,
@@ -48,14 +59,21 @@ def ensure_table(client: DynamoDBClient, table_name: str) -> bool:
 def ensure_keys_table(client: DynamoDBClient, table_name: str) -> bool:
     """Create the idempotency-key table if it is missing, with its TTL as AWS has it
     (DynamoDB Local accepts the setting but never deletes anything)."""
-    try:
-        client.create_table(**create_keys_table_request(table_name))
-    except client.exceptions.ResourceInUseException:
+    if not _created(client, create_keys_table_request(table_name)):
         return False
     client.update_time_to_live(
         TableName=table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": KEY_EXPIRY_ATTRIBUTE},
     )
+    return True
+
+
+def _created(client: DynamoDBClient, request: Any) -> bool:
+    """Send a CreateTable request; False when the table exists already."""
+    try:
+        client.create_table(**request)
+    except client.exceptions.ResourceInUseException:
+        return False
     return True
 
 
@@ -69,8 +87,7 @@ def create_configured_table(settings: Settings, wait_seconds: float) -> str:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            created = ensure_table(client, settings.table_name)
-            ensure_keys_table(client, settings.keys_table_name)
+            created = ensure_tables(client, settings.table_name, settings.keys_table_name)
             break
         except BotoCoreError as error:  # not answering yet, as a container just started
             if time.monotonic() > deadline:

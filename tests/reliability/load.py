@@ -243,8 +243,7 @@ def report(ledger: Ledger, result: Audit, seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from local.dynamodb_local import DynamoDBLocal, ensure_keys_table, ensure_table
-    from service.table import keys_table_name
+    from local.dynamodb_local import DynamoDBLocal, ensure_tables
     from tests.reliability.live import live_server
 
     parser = argparse.ArgumentParser(
@@ -256,8 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with DynamoDBLocal() as local, tempfile.TemporaryDirectory() as workdir:
         client = local.client()
-        ensure_table(client, "events")
-        ensure_keys_table(client, keys_table_name("events"))
+        ensure_tables(client, "events")
         with live_server(settings_values(local, "events"), Path(workdir) / "server.log") as server:
             started = time.monotonic()
             ledger = asyncio.run(
