@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from bench.child import child_main, lambda_event
 from bench.stats import compared, in_turns, milliseconds, summary
+from service.api.idempotency import IDEMPOTENCY_KEY_HEADER
 
 if TYPE_CHECKING:
     from bench.run import Bench
 
 BLOCK = 25
-KEY_HEADER = "Idempotency-Key"
 WRITE_UNIT_BYTES = 1024
 CAPACITY_SAMPLES = 20
 
@@ -49,8 +49,8 @@ def figure(bench: Bench) -> dict[str, Any]:
 
 def _keyed(event: dict[str, Any]) -> dict[str, Any]:
     key = str(uuid.uuid4())
-    event["headers"][KEY_HEADER] = key
-    event["multiValueHeaders"][KEY_HEADER] = [key]
+    event["headers"][IDEMPOTENCY_KEY_HEADER] = key
+    event["multiValueHeaders"][IDEMPOTENCY_KEY_HEADER] = [key]
     return event
 
 

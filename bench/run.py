@@ -303,9 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     profile = QUICK if args.quick else FULL
     figures = tuple(args.only or FIGURES)
-    for problem in missing_prerequisites(figures):
+    problems = missing_prerequisites(figures)
+    for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    if missing_prerequisites(figures):
+    if problems:
         return 2
     started = time.monotonic()
 

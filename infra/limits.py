@@ -1,9 +1,9 @@
 """AWS limits the deployment must respect, and the time figures derived from them.
 
 One home for each: the stack settings (infra/stack_settings.py), the function
-(infra/function.py), the API (infra/api.py) and the local gateway (local/gateway.py) all
-read them here. This module imports no Pulumi, so local tooling can share it cheaply (the
-local-tools image copies it).
+(infra/function.py), the API (infra/api.py), the local gateway (local/gateway/invokers.py)
+and the local HTTP server (local/http_server.py) all read them here. This module imports
+no Pulumi, so local tooling can share it cheaply (the local-tools image copies it).
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import math
 
 from service.settings import Settings
 
+# API Gateway's quota for a REST or HTTP API: "total combined size of request line and
+# header values", 10240 bytes, not adjustable (api-gateway-execution-service-limits-table).
+REQUEST_HEAD_LIMIT = 10240
 # API Gateway answers 504 once a Lambda integration has run this long (REST API default).
 INTEGRATION_TIMEOUT_SECONDS = 29
 # The service must answer (503 at worst) before Lambda stops it: a timed-out invocation is a

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from service.settings import Settings, SettingsError
 
@@ -15,10 +15,10 @@ def fail(message: str, status: int = USAGE_ERROR) -> NoReturn:
     raise SystemExit(status)
 
 
-def settings_or_exit(**values: Any) -> Settings:
+def settings_or_exit() -> Settings:
     """The service's settings, checked whole; each bad variable gets its own line."""
     try:
-        return Settings(**values)
+        return Settings()
     except SettingsError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

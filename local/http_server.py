@@ -35,27 +35,31 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-# API Gateway's quota for a REST or HTTP API: "total combined size of request line and
-# header values", 10240 bytes, not adjustable (api-gateway-execution-service-limits-table).
-REQUEST_HEAD_LIMIT = 10240
+from infra.limits import REQUEST_HEAD_LIMIT
+from service.middleware import NO_STORE, NOSNIFF
+
 REQUEST_READ_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5
 SHUTDOWN_SECONDS = 3
 PARENT_POLL_SECONDS = 0.5
-# The headers the app puts on every answer (service/middleware.py), so that a client sees
-# them on the server's own refusals too.
-_EVERY_ANSWER = [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
 
 
-def _plain_answer(status: int, reason: bytes, text: bytes) -> bytes:
-    """A whole text/plain HTTP/1.1 answer that closes the connection, as bytes."""
-    headers = [
+def _plain_headers(text: bytes) -> list[tuple[bytes, bytes]]:
+    """A text/plain answer that closes the connection, with the headers the app puts on
+    every answer (service/middleware.py): a client sees them on the server's own
+    refusals too."""
+    return [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(text)).encode()),
         (b"connection", b"close"),
-        *_EVERY_ANSWER,
+        NOSNIFF,
+        NO_STORE,
     ]
-    head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+
+
+def _plain_answer(status: int, reason: bytes, text: bytes) -> bytes:
+    """A whole plain HTTP/1.1 answer, as bytes."""
+    head = b"".join(name + b": " + value + b"\r\n" for name, value in _plain_headers(text))
     return b"HTTP/1.1 %d %s\r\n%s\r\n%s" % (status, reason, head, text)
 
 
@@ -117,13 +121,7 @@ class RequestLimits:
 
 
 async def _plain(send: Send, status: int, text: bytes) -> None:
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(text)).encode()),
-        (b"connection", b"close"),
-        *_EVERY_ANSWER,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": _plain_headers(text)})
     await send({"type": "http.response.body", "body": text})
 
 

@@ -29,9 +29,9 @@ MAX_BODY_BYTES = 64 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 REQUEST_ID_HEADER = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_NOSNIFF = (b"x-content-type-options", b"nosniff")
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 # API answers are per-request and may be private: never cached, unless a route says otherwise.
-_NO_STORE = (b"cache-control", b"no-store")
+NO_STORE = (b"cache-control", b"no-store")
 
 
 TOO_LARGE_DETAIL = f"The request body is larger than {MAX_BODY_BYTES} bytes."
@@ -86,9 +86,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                headers.append(_NOSNIFF)
+                headers.append(NOSNIFF)
                 if not any(name.lower() == b"cache-control" for name, _ in headers):
-                    headers.append(_NO_STORE)
+                    headers.append(NO_STORE)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -155,7 +155,14 @@ def render(outcomes: list[Outcome], equivalents: Mapping[str, str]) -> str:
     lines += shown or ["none"]
     lines += ["", "## Left out of the score (tools/mutation_equivalents.toml)", ""]
     lines += [f"- `{name}`: {reason}" for name, reason in sorted(equivalents.items())] or ["none"]
-    stale = sorted(o.name for o in outcomes if o.verdict == "killed" and o.name in equivalents)
+    # An entry (a name or a glob) that covers a mutant the tests now kill.
+    stale = sorted(
+        {
+            entry
+            for o in outcomes
+            if o.verdict == "killed" and (entry := left_out(o.name, equivalents))
+        }
+    )
     if stale:
         lines += ["", "Listed, but killed now (take them off the list):", ""]
         lines += [f"- `{name}`" for name in stale]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from local.gateway.app import LocalGateway
 from local.gateway.arguments import RIE_INVOCATIONS_PATH, parse_arguments
-from local.gateway.events import LambdaEvent, LambdaResult, rest_api_event
+from local.gateway.events import LambdaEvent, rest_api_event
 from local.gateway.invokers import FunctionError, InProcessFunction, Invoke, RemoteFunction
 from local.gateway.responses import proxy_response
 
@@ -31,7 +31,6 @@ __all__ = [
     "InProcessFunction",
     "Invoke",
     "LambdaEvent",
-    "LambdaResult",
     "LocalGateway",
     "RemoteFunction",
     "parse_arguments",

@@ -15,7 +15,6 @@ PROXY_RESOURCE = "/{proxy+}"
 UNNAMED_STAGE = "local"
 
 LambdaEvent = dict[str, Any]
-LambdaResult = dict[str, Any]
 
 
 def rest_api_event(

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local.http_server import REQUEST_HEAD_LIMIT
+from infra.limits import REQUEST_HEAD_LIMIT
 from local.server_process import uvicorn_process
 
 READ_SECONDS = 1.0  # the server's deadline for a request to arrive whole, in this test
