@@ -28,9 +28,9 @@ from service.errors import (
 )
 from service.handler import build_handler
 from service.settings import Settings
-from service.store import PUBLIC_FIELDS
 from service.table import KEY_EXPIRY_ATTRIBUTE, keys_table_name
 from tests.conftest import make_settings, new_event, table_snapshot
+from tests.service.api.test_events import PUBLISHED_FIELDS
 
 PROBLEM = "application/problem+json"
 IN_FLIGHT = "A request with Idempotency-Key 'k' is being processed; retry shortly for its answer."
@@ -276,7 +276,7 @@ def test_listings_never_show_a_key_record_and_pages_stay_full(
     assert [len(page) for page in pages] == [4, 4, 3]
     listed = [event for page in pages for event in page]
     assert {event["eventId"] for event in listed} == created
-    assert all(tuple(event) == PUBLIC_FIELDS for event in listed)
+    assert all(tuple(event) == PUBLISHED_FIELDS for event in listed)
     assert len(table_snapshot(dynamodb, table_name)) == events
 
 
