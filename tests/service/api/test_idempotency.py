@@ -31,6 +31,7 @@ from service.settings import Settings
 from service.table import KEY_EXPIRY_ATTRIBUTE, keys_table_name
 from tests.conftest import make_settings, new_event, table_snapshot
 from tests.service.api.test_events import PUBLISHED_FIELDS
+from tests.service.store.test_errors import dynamodb_answers
 
 PROBLEM = "application/problem+json"
 IN_FLIGHT = "A request with Idempotency-Key 'k' is being processed; retry shortly for its answer."
@@ -366,6 +367,25 @@ def test_the_fingerprint_of_a_create_does_not_change_between_deploys() -> None:
             '{"capacity":10,"date":"2026-05-14","title":"Caf\u00e9 \u2615"}'.encode()
         ).hexdigest()
     )
+
+
+@pytest.mark.usefixtures("keys_table")
+def test_a_create_meeting_its_twin_in_progress_answers_409_with_retry_after(
+    app: FastAPI, client: TestClient, dynamodb: Any, table_name: str
+) -> None:
+    """What AWS answers a transaction that meets its twin's still in progress (DynamoDB
+    Local runs transactions one at a time, so it is the wire answer, given by a hook):
+    through the app, the 409 a client retries after `Retry-After`."""
+    reasons = [{"Code": "None"}, {"Code": "TransactionConflict"}]
+    hook = dynamodb_answers("TransactionCanceledException", CancellationReasons=reasons)
+    app.state.store._client.meta.events.register("before-send.dynamodb.TransactWriteItems", hook)
+    before = table_snapshot(dynamodb, table_name)
+    response = client.post("/events", json=new_event(), headers=keyed("k"))
+    assert response.status_code == 409
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("idempotent-request-in-flight")
+    assert response.json()["detail"] == IN_FLIGHT
+    assert table_snapshot(dynamodb, table_name) == before
 
 
 def test_browsers_may_send_the_key_and_read_the_replay_marker(

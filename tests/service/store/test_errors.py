@@ -44,14 +44,15 @@ STORE_REQUESTS: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
 }
 
 
-def dynamodb_answers(code: str) -> Callable[..., AWSResponse]:
-    """A before-send hook: DynamoDB answers with this error, as AWS words it."""
+def dynamodb_answers(code: str, **fields: Any) -> Callable[..., AWSResponse]:
+    """A before-send hook: DynamoDB answers with this error, as AWS words it, with any
+    other fields of its error body (a cancelled transaction's CancellationReasons)."""
 
     class Body:
         def stream(self, **_: Any) -> Iterator[bytes]:
             message = "User: arn:aws:sts::123456789012:assumed-role/events is not authorized"
             yield json.dumps(
-                {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+                {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message} | fields
             ).encode()
 
     def answer(request: Any, **_: Any) -> AWSResponse:
