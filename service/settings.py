@@ -39,6 +39,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 # DynamoDB's rule for table names.
 TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+TABLE_NAME_RULE: dict[str, Any] = {"allowed": "3 to 255 letters, digits, '_', '-' or '.'"}
 
 
 class SettingsError(ValueError):
@@ -72,7 +73,7 @@ class Settings(BaseModel):
         default="Events",
         pattern=TABLE_NAME,
         validation_alias="EVENTS_TABLE_NAME",
-        json_schema_extra={"allowed": "3 to 255 letters, digits, '_', '-' or '.'"},
+        json_schema_extra=TABLE_NAME_RULE,
     )
     aws_region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -141,7 +142,10 @@ class Settings(BaseModel):
     # Idempotency-Key records (service/store/idempotency.py): their table (unset: the
     # events table's name plus "-idempotency-keys") and how long a key is remembered.
     idempotency_table_name: str | None = Field(
-        default=None, min_length=3, validation_alias="EVENTS_IDEMPOTENCY_TABLE_NAME"
+        default=None,
+        pattern=TABLE_NAME,
+        validation_alias="EVENTS_IDEMPOTENCY_TABLE_NAME",
+        json_schema_extra=TABLE_NAME_RULE,
     )
     idempotency_key_ttl: int = Field(
         default=24 * 3600, ge=1, validation_alias="EVENTS_IDEMPOTENCY_KEY_TTL"

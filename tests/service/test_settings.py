@@ -104,6 +104,10 @@ CASES = {
         {"EVENTS_TABLE_NAME": "my events"},
         "EVENTS_TABLE_NAME='my events' is not a valid name; allowed: 3 to 255 letters",
     ),
+    "keys-table-name-with-a-space": (
+        {"EVENTS_IDEMPOTENCY_TABLE_NAME": "bad name!"},
+        "EVENTS_IDEMPOTENCY_TABLE_NAME='bad name!' is not a valid name; allowed: 3 to 255",
+    ),
 }
 
 
