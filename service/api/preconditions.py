@@ -175,7 +175,8 @@ DOCUMENTED_HEADERS = [
 ]
 
 
-def read_preconditions(request: Request) -> Preconditions:
+async def read_preconditions(request: Request) -> Preconditions:
+    # async: FastAPI would run a plain function in its threadpool, on every request.
     return Preconditions(_joined(request, "if-match"), _joined(request, "if-none-match"))
 
 
