@@ -7,20 +7,25 @@ Python 3.12+ managed runtimes and their base images ship with the runtime interf
 client: it is not a dependency of ours (a copy in the image could shadow the runtime's).
 Where it is absent (local runs, tests, the benchmark) `register` registers nothing.
 
-Before the snapshot, `warm_up` sends one synthetic request per page and per operation of
-the OpenAPI document through the handler, as API Gateway would, so the one-time work a
-first request does (FastAPI's per-route set-up, the OpenAPI document, imports on first use,
-botocore's first call of each DynamoDB operation these requests reach) is done and kept in
-the snapshot. None of the requests can change data:
+Before the snapshot, `warm_up` sends synthetic requests through the handler, as API
+Gateway would, so the one-time work a first request does (FastAPI's per-route set-up, the
+OpenAPI document, imports on first use, botocore's first call of each operation and its
+model of an item's attribute values) is done and kept in the snapshot. It does so in two
+rounds, and neither can change data:
 
-- reads ask for an event id no client is expected to use, and for the last day the API
-  takes (9999-12-31), which no real event is on; whatever they find, they only read;
-- updates and deletes carry an If-Match of the largest version the API issues, which no
-  event reaches (one update a microsecond would take 30,000 years), so DynamoDB refuses
-  them on their condition;
-- other writes (a create) carry a body that fails validation before any DynamoDB call, so
-  botocore's first PutItem, like its first Scan (a listing without `status` reads events),
-  is left to the first request that makes one.
+- a rehearsal (`EventStore.rehearsal`): each operation of the OpenAPI document, as is
+  and with each optional parameter it declares, answered inside the process as DynamoDB
+  answers a success that finds an event (the document's example event), so every route's
+  success path runs, its create and its listing without `status` included; no call leaves
+  the process;
+- then one request per page and per operation that does reach DynamoDB, so the client's
+  connection path and DynamoDB's refusals are warmed on real answers:
+  - reads ask for an event id no client is expected to use, and for the last day the API
+    takes (9999-12-31), which no real event is on; whatever they find, they only read;
+  - updates and deletes carry an If-Match of the largest version the API issues, which no
+    event reaches (one update a microsecond would take 30,000 years), so DynamoDB refuses
+    them on their condition;
+  - other writes (a create) carry a body that fails validation before any DynamoDB call.
 
 After the restore, `refresh` drops what the snapshot must not carry over:
 
@@ -46,7 +51,7 @@ import json
 import random
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from fastapi.routing import APIRoute
@@ -67,6 +72,17 @@ NO_VERSION = '"999999999999999999"'
 # What a listing is asked for: the last day the API takes, which no real event is on, so
 # its Query reads nothing; each operation gets the parameters it declares.
 LISTING_QUERY = {"status": "active", "from": "9999-12-31", "to": "9999-12-31"}
+# What the rehearsal sets each optional parameter to, one at a time: a value that takes the
+# request down another path through the store and still succeeds on the example event
+# (If-Match names its version; If-None-Match one it is not at). A parameter not listed
+# here (a cursor, which only a page can issue) is left out.
+REHEARSED_VALUES = {
+    **LISTING_QUERY,
+    "limit": "5",
+    "Idempotency-Key": WARM_UP_EVENT_ID,
+    "If-Match": '"1"',
+    "If-None-Match": NO_VERSION,
+}
 CONDITIONAL_METHODS = frozenset({"put", "patch", "delete"})
 PATH_PARAMETER = re.compile(r"\{[^}]+\}")
 JSON = {"Content-Type": "application/json"}
@@ -112,17 +128,58 @@ class WarmUpContext:
     aws_request_id: str = WARM_UP_EVENT_ID
 
 
+def example(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """The first example of each property of the document's schema `name`."""
+    properties = document["components"]["schemas"][name]["properties"]
+    return {
+        field: schema["examples"][0] for field, schema in properties.items() if "examples" in schema
+    }
+
+
 def example_body(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
     """A valid body for `operation`, from the examples its schema publishes: its required
     fields, or, for the update schema (none required), its first field that is a change:
     the path's id in the body must equal the path's, so eventId would be refused."""
     content = operation["requestBody"]["content"]["application/json"]["schema"]
-    schema = document["components"]["schemas"][content["$ref"].rsplit("/", 1)[-1]]
-    properties = schema["properties"]
-    names = schema.get("required") or [next(name for name in properties if name != "eventId")]
-    return {
-        name: properties[name]["examples"][0] for name in names if "examples" in properties[name]
-    }
+    name = content["$ref"].rsplit("/", 1)[-1]
+    schema = document["components"]["schemas"][name]
+    names = schema.get("required") or [
+        next(field for field in schema["properties"] if field != "eventId")
+    ]
+    return {field: value for field, value in example(document, name).items() if field in names}
+
+
+def rehearsed_requests(app: FastAPI) -> Iterator[WarmUpRequest]:
+    """Each operation of the document as is, with all its optional query parameters
+    (a listing by status and dates), and with each optional header it declares, at the
+    values of REHEARSED_VALUES: all succeed on the rehearsal's event."""
+    document = app.openapi()
+    for template, operations in document["paths"].items():
+        path = PATH_PARAMETER.sub(WARM_UP_EVENT_ID, template)
+        for method, operation in operations.items():
+            headers = JSON if "requestBody" in operation else {}
+            body = (
+                json.dumps(example_body(document, operation))
+                if "requestBody" in operation
+                else None
+            )
+            request = WarmUpRequest(method.upper(), path, headers=headers, body=body)
+            yield request
+            values = _rehearsed_values(operation)
+            if values["query"]:
+                yield replace(request, query=values["query"])
+            for name, value in values["header"].items():
+                yield replace(request, headers={**headers, name: value})
+
+
+def _rehearsed_values(operation: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The operation's optional parameters that REHEARSED_VALUES has a value for, by place."""
+    known = {name.lower(): value for name, value in REHEARSED_VALUES.items()}
+    values: dict[str, dict[str, str]] = {"query": {}, "header": {}}
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] in values and parameter["name"].lower() in known:
+            values[parameter["in"]][parameter["name"]] = known[parameter["name"].lower()]
+    return values
 
 
 def warm_up_requests(app: FastAPI) -> Iterator[WarmUpRequest]:
@@ -160,17 +217,33 @@ def _declared_query(operation: dict[str, Any]) -> dict[str, str]:
     return {name: value for name, value in LISTING_QUERY.items() if name in names}
 
 
-def warm_up(handler: Mangum, app: FastAPI) -> list[tuple[str, str, int]]:
-    """Serve every warm-up request; (method, path, status) of each, for the tests, which
-    also hold that none of them changes data (a future route the rules above do not
-    refuse would show there)."""
+@dataclass(frozen=True)
+class WarmedUp:
+    request: WarmUpRequest
+    status: int
+    rehearsed: bool
+    """Answered inside the process (`rehearsal`), not by DynamoDB."""
+
+
+def warm_up(handler: Mangum, app: FastAPI) -> list[WarmedUp]:
+    """Serve the rehearsal, then every warm-up request that reaches DynamoDB; what each
+    was answered, for the tests, which also hold that none of them changes data (a future
+    route the rules above do not refuse would show there)."""
     answered = []
+    document = app.openapi()
+    record = {**example(document, "Event"), "eventId": WARM_UP_EVENT_ID}
+    with app.state.store.rehearsal(record):
+        for request in rehearsed_requests(app):
+            answered.append(WarmedUp(request, _serve(handler, request), rehearsed=True))
     for request in warm_up_requests(app):
-        # Only what the service reads of Lambda's context: no invocation is under way.
-        context = cast("LambdaContext", WarmUpContext())
-        response = handler(request.event(), context)
-        answered.append((request.method, request.path, int(response["statusCode"])))
+        answered.append(WarmedUp(request, _serve(handler, request), rehearsed=False))
     return answered
+
+
+def _serve(handler: Mangum, request: WarmUpRequest) -> int:
+    # Only what the service reads of Lambda's context: no invocation is under way.
+    context = cast("LambdaContext", WarmUpContext())
+    return int(handler(request.event(), context)["statusCode"])
 
 
 def refresh(client: DynamoDBClient) -> None:

@@ -108,7 +108,12 @@ def main() -> None:
         "after_restore": [func.__name__ for func, _, _ in hooks.get_after_restore()],
     }
     # The control run skips the warm-up, to show what a first request does without it.
-    warm_up = run_before_snapshot(hooks) if config.get("before_snapshot", True) else []
+    warmed = run_before_snapshot(hooks) if config.get("before_snapshot", True) else []
+    # Each hook's answers, as (method, path, status, answered inside the process).
+    warm_up = [
+        [[w.request.method, w.request.path, w.status, w.rehearsed] for w in answered]
+        for answered in warmed
+    ]
     run_after_restore(hooks)
 
     cases = {}
