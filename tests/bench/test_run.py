@@ -108,10 +108,11 @@ def test_cold_start_and_http(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> N
         assert cold["samples"][kind]
         assert cold["phases"][kind]["init_ms"] > 0
     restore = cold["restore"]
-    assert restore["first"]["n"] == restore["warm"]["n"] == TINY.cold_processes
+    for kind in ("warmed", "restored"):
+        assert restore[kind]["first"]["n"] == restore[kind]["warm"]["n"] == TINY.cold_processes
     assert restore["hooks_ms"]["median"] > 0
-    assert restore["floor_fresh_to_warm"]["n"] == TINY.cold_processes
-    assert "restore: first GET / warm GET" in table(results)
+    assert restore["floor_fresh_to_warm"]["n"] == 2 * TINY.cold_processes
+    assert "SnapStart: first GET / warm GET" in table(results)
     assert "floor, new connection / warm" in table(results)
 
     if shutil.which("wrk") is None:
