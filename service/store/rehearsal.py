@@ -16,7 +16,7 @@ import contextlib
 import json
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -81,23 +81,21 @@ class _Answers:
     client's first call of each operation after that looks its handlers up again, which is
     the kind of first-request work the warm-up is there to remove."""
 
-    def __init__(self) -> None:
-        self.item: Item | None = None
+    def __init__(self, item: Item) -> None:
+        self.item: Item | None = item
 
     def __call__(
         self, request: AWSPreparedRequest, event_name: str, **_: Any
     ) -> AWSResponse | None:
         if self.item is None:
             return None  # not rehearsing: botocore sends the call
-        operation = event_name.rsplit(".", 1)[-1]
+        operation = event_name.removeprefix(f"{EVENT}.")
         if operation not in ANSWERS:
             raise NotRehearsed(f"no rehearsed answer for DynamoDB's {operation}")
-        body = json.dumps(
-            ANSWERS[operation](self.item, json.loads(cast("bytes", request.body)))
-        ).encode()
-        headers = {"Content-Type": "application/x-amz-json-1.0", "Content-Length": str(len(body))}
-        # The stubs want HTTPHeaders; AWSResponse copies any mapping into its HeadersDict.
-        return AWSResponse(request.url, 200, headers, _Body(body))  # type: ignore[arg-type]
+        sent = json.loads(request.body)  # type: ignore[arg-type]  # DynamoDB's JSON, as bytes
+        body = json.dumps(ANSWERS[operation](self.item, sent))
+        # botocore parses the body alone: no header, and any 2xx status, would do.
+        return AWSResponse(request.url, 200, {}, _Body(body.encode()))  # type: ignore[arg-type]
 
 
 _ANSWERS_OF: weakref.WeakKeyDictionary[Any, _Answers] = weakref.WeakKeyDictionary()
@@ -108,12 +106,14 @@ def rehearsal(client: DynamoDBClient, record: EventRecord, shards: int) -> Itera
     """Inside, every call of `client` is answered in the process as a success that finds
     `record`, as the store writes it (on `shards` status shards); outside, calls reach
     DynamoDB again."""
+    item = to_item(record, shards)
     answers = _ANSWERS_OF.get(client)
     if answers is None:
-        answers = _ANSWERS_OF[client] = _Answers()
+        answers = _ANSWERS_OF[client] = _Answers(item)
         # The stubs type handlers as returning None; before-send's may return a response.
         client.meta.events.register(EVENT, answers)  # type: ignore[arg-type]
-    answers.item = to_item(record, shards)
+    else:
+        answers.item = item
     try:
         yield
     finally:

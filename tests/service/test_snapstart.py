@@ -29,8 +29,7 @@ from service import snapstart
 from service.app import create_app
 from service.handler import build_handler
 from service.settings import Settings
-from service.store import EventStore, create_dynamodb_client, to_item
-from service.store.rehearsal import NotRehearsed
+from service.store import EventStore, create_dynamodb_client
 from tests.conftest import new_event, service_environment, store_event, table_snapshot
 
 REST = next(shape for shape in SHAPES if shape.kind == "rest")
@@ -123,29 +122,6 @@ def test_the_warm_up_reaches_every_route_and_changes_no_data(
     lambda_client = LambdaClient(handler, REST)
     assert lambda_client.request("GET", "/events/kept-0").json() == kept[0]
     assert lambda_client.request("GET", "/events/not-there").status_code == 404
-
-
-def test_a_rehearsal_sends_nothing_and_refuses_an_operation_it_cannot_answer(
-    settings: Settings, dynamodb: Any, table_name: str
-) -> None:
-    store = EventStore.from_settings(settings)
-    record = store_event(store)
-    client = create_dynamodb_client(settings)
-    rehearsed = EventStore.from_settings(settings, client)
-    answer = {**record, "eventId": "rehearsed", "title": "Only in the process"}
-
-    with rehearsed.rehearsal(answer):
-        assert rehearsed.get(record["eventId"]) == answer
-        assert store_event(rehearsed, eventId="never-written")["eventId"] == "never-written"
-        # Listings get a full page and a cursor to the next, on the index and without it.
-        for status in ("active", None):
-            page = rehearsed.list_events(status=status, limit=2)
-            assert (page.items, page.next_cursor is not None) == ([answer] * 2, True)
-        with pytest.raises(NotRehearsed, match="DescribeTable"):
-            client.describe_table(TableName=table_name)
-
-    assert table_snapshot(dynamodb, table_name) == [to_item(record, settings.status_shards)]
-    assert rehearsed.get(record["eventId"]) == record
 
 
 def contract_cases(document: dict[str, Any], ids: list[str]) -> dict[str, list[dict[str, Any]]]:
