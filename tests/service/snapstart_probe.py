@@ -1,14 +1,14 @@
 """`python -m tests.service.snapstart_probe config.json result.json`: SnapStart's life in a
-fresh process, with a stand-in for the Lambda runtime's hook API.
+fresh process, through the Lambda runtime's own hook library.
 
 FastAPI, Starlette and botocore keep their lazily built state per process (FastAPI's
 per-endpoint caches are module-level), so whether the hooks leave anything for a first
 request can only be seen in a process that has served nothing before: this one.
 
-It installs a `snapshot_restore_py` module that records registrations like the runtime's
-library does, imports `service.handler` as Lambda's init does, runs the registered hooks
-in the runtime's order (before-snapshot ones last-registered first, after-restore ones in
-order; awslambdaric's `lambda_runtime_hooks_runner`), then serves each case's two
+It imports `service.handler` as Lambda's init does, with AWS's `snapshot_restore_py`
+installed (a dev dependency; the runtime ships it), runs the registered hooks as the
+runtime interface client does (awslambdaric's `lambda_runtime_hooks_runner`, whose ten lines
+are copied below: the package itself needs a C build), then serves each case's two
 requests, each on new connections as after a restore, and records what the first request
 did that the second did not: modules imported, and Python functions called.
 """
@@ -24,43 +24,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import snapshot_restore_py
+
 from local.lambda_context import LocalContext
 
-Registry = list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]
 
-
-def hooks_module() -> types.ModuleType:
-    """A stand-in for the runtime's `snapshot_restore_py`: the same four functions."""
-    module = types.ModuleType("snapshot_restore_py")
-    before: Registry = []
-    after: Registry = []
-
-    def register_before_snapshot(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        before.append((func, args, kwargs))
-        return func
-
-    def register_after_restore(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        after.append((func, args, kwargs))
-        return func
-
-    module.register_before_snapshot = register_before_snapshot  # type: ignore[attr-defined]
-    module.register_after_restore = register_after_restore  # type: ignore[attr-defined]
-    module.get_before_snapshot = lambda: before  # type: ignore[attr-defined]
-    module.get_after_restore = lambda: after  # type: ignore[attr-defined]
-    return module
-
-
-def run_before_snapshot(hooks: Any) -> list[Any]:
+def run_before_snapshot() -> list[Any]:
+    """awslambdaric's: last registered first, popped off the registry. Also what each returned."""
     results = []
-    callables = list(hooks.get_before_snapshot())
+    callables = snapshot_restore_py.get_before_snapshot()
     while callables:
         func, args, kwargs = callables.pop()
         results.append(func(*args, **kwargs))
     return results
 
 
-def run_after_restore(hooks: Any) -> None:
-    for func, args, kwargs in hooks.get_after_restore():
+def run_after_restore() -> None:
+    """awslambdaric's: in the order of registration, kept for the next restore."""
+    for func, args, kwargs in snapshot_restore_py.get_after_restore():
         func(*args, **kwargs)
 
 
@@ -98,29 +79,28 @@ def serve(handler: Callable[..., dict[str, Any]], event: dict[str, Any]) -> dict
 
 def main() -> None:
     config = json.loads(Path(sys.argv[1]).read_text())
-    hooks = sys.modules["snapshot_restore_py"] = hooks_module()
     recorder = CallRecorder()
 
     import service.handler as lambda_module
 
     registered = {
-        "before_snapshot": [func.__name__ for func, _, _ in hooks.get_before_snapshot()],
-        "after_restore": [func.__name__ for func, _, _ in hooks.get_after_restore()],
+        "before_snapshot": [f.__name__ for f, _, _ in snapshot_restore_py.get_before_snapshot()],
+        "after_restore": [f.__name__ for f, _, _ in snapshot_restore_py.get_after_restore()],
     }
     # The control run skips the warm-up, to show what a first request does without it.
-    warmed = run_before_snapshot(hooks) if config.get("before_snapshot", True) else []
+    warmed = run_before_snapshot() if config.get("before_snapshot", True) else []
     # Each hook's answers, as (method, path, status, answered inside the process).
     warm_up = [
         [[w.request.method, w.request.path, w.status, w.rehearsed] for w in answered]
         for answered in warmed
     ]
-    run_after_restore(hooks)
+    run_after_restore()
 
     cases = {}
     for name, events in config["cases"].items():
         served = []
         for event in events:
-            run_after_restore(hooks)
+            run_after_restore()
             served.append(recorder.trace(functools.partial(serve, lambda_module.handler, event)))
         (first, first_functions, imported), (second, second_functions, _) = served
         cases[name] = {
