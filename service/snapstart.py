@@ -4,8 +4,10 @@ With SnapStart, Lambda runs the function's init when a version is published, sna
 microVM, and resumes new execution environments from that snapshot (docs/operations.md).
 The Lambda runtime runs hooks registered through `snapshot_restore_py`, a module the
 Python 3.12+ managed runtimes and their base images ship with the runtime interface
-client: it is not a dependency of ours (a copy in the image could shadow the runtime's).
-Where it is absent (local runs, tests, the benchmark) `register` registers nothing.
+client: the image installs no copy, which could shadow the runtime's (the dev environment
+has AWS's package from PyPI, for the tests). Where it is absent `register` registers
+nothing; where no runtime runs the hooks (the tests' and the benchmark's processes, which
+run them themselves when they mean to), registering them changes nothing.
 
 Before the snapshot, `warm_up` sends synthetic requests through the handler, as API
 Gateway would, so the one-time work a first request does (FastAPI's per-route set-up, the
