@@ -105,26 +105,20 @@ def test_a_405_allows_exactly_the_methods_the_path_serves(client: TestClient) ->
             assert served <= allowed <= served | {"HEAD", "OPTIONS"}, (refused, path)
 
 
-def test_a_preflight_allows_every_header_parameter_the_document_declares(
+def test_a_preflight_allows_every_operation_and_header_parameter_the_document_declares(
     cors_client: TestClient,
 ) -> None:
-    """A browser may send any header an operation takes: its preflight must be allowed."""
+    """A browser may call any operation with any header it takes: its preflight must pass."""
     document = cors_client.get("/openapi.json").json()
     asked = 0
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
-            if not names:
-                continue
-            asked += 1
-            preflight = cors_client.options(
-                re.sub(r"\{[^}]*\}", "any", path),
-                headers={
-                    "Origin": LISTED,
-                    "Access-Control-Request-Method": method.upper(),
-                    "Access-Control-Request-Headers": ", ".join(names),
-                },
-            )
+            asked += bool(names)
+            headers = {"Origin": LISTED, "Access-Control-Request-Method": method.upper()}
+            if names:
+                headers["Access-Control-Request-Headers"] = ", ".join(names)
+            preflight = cors_client.options(re.sub(r"\{[^}]*\}", "any", path), headers=headers)
             assert preflight.status_code == 200, (method, path, names, preflight.text)
     assert asked >= 5  # POST's Idempotency-Key; the conditions of GET, PUT, PATCH, DELETE
 
