@@ -74,10 +74,10 @@ NO_VERSION = '"999999999999999999"'
 # What a listing is asked for: the last day the API takes, which no real event is on, so
 # its Query reads nothing; each operation gets the parameters it declares.
 LISTING_QUERY = {"status": "active", "from": "9999-12-31", "to": "9999-12-31"}
-# What the rehearsal sets each optional parameter to, one at a time: a value that takes the
-# request down another path through the store and still succeeds on the example event
-# (If-Match names its version; If-None-Match one it is not at). A parameter not listed
-# here (a cursor, which only a page can issue) is left out.
+# What the rehearsal sets optional parameters to (query parameters all together, headers
+# one at a time): values that take the request down another path through the store and
+# still succeed on the example event (If-Match names its version; If-None-Match one it is
+# not at). A parameter not listed here (a cursor, which only a page can issue) is left out.
 REHEARSED_VALUES = {
     **LISTING_QUERY,
     "limit": "5",
@@ -151,6 +151,10 @@ def example_body(document: dict[str, Any], operation: dict[str, Any]) -> dict[st
     return {field: value for field, value in example(document, name).items() if field in names}
 
 
+def _example_json(document: dict[str, Any], operation: dict[str, Any]) -> str | None:
+    return json.dumps(example_body(document, operation)) if "requestBody" in operation else None
+
+
 def rehearsed_requests(app: FastAPI) -> Iterator[WarmUpRequest]:
     """Each operation of the document as is, with all its optional query parameters
     (a listing by status and dates), and with each optional header it declares, at the
@@ -159,12 +163,8 @@ def rehearsed_requests(app: FastAPI) -> Iterator[WarmUpRequest]:
     for template, operations in document["paths"].items():
         path = PATH_PARAMETER.sub(WARM_UP_EVENT_ID, template)
         for method, operation in operations.items():
-            headers = JSON if "requestBody" in operation else {}
-            body = (
-                json.dumps(example_body(document, operation))
-                if "requestBody" in operation
-                else None
-            )
+            body = _example_json(document, operation)
+            headers = JSON if body is not None else {}
             request = WarmUpRequest(method.upper(), path, headers=headers, body=body)
             yield request
             values = _rehearsed_values(operation)
@@ -202,12 +202,8 @@ def warm_up_requests(app: FastAPI) -> Iterator[WarmUpRequest]:
             if method == "get":
                 yield WarmUpRequest("GET", path, _declared_query(operation))
             elif method in CONDITIONAL_METHODS:
-                body = (
-                    json.dumps(example_body(document, operation))
-                    if "requestBody" in operation
-                    else None
-                )
                 headers = {**JSON, "If-Match": NO_VERSION}
+                body = _example_json(document, operation)
                 yield WarmUpRequest(method.upper(), path, headers=headers, body=body)
             else:
                 # A JSON array is no request body of this API: refused by validation.
