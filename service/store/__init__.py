@@ -8,6 +8,7 @@ conditional, and maps botocore's exceptions to the domain errors of `service.err
 - `listing`: pages of events, a paged Scan or a merge of the status index's shards;
 - `items`: an event as a DynamoDB item, and back;
 - `client`: the client, and the one map of botocore's failures to the domain's errors.
+- `rehearsal`: calls answered inside the process, for SnapStart's warm-up.
 """
 
 from service.store.client import ConditionFailed, create_dynamodb_client, dynamodb_errors
