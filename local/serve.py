@@ -15,7 +15,12 @@ import os
 
 from local import http_server
 from local.command_line import fail, settings_or_exit
-from local.dynamodb_local import ENGINE_VARIABLE, ENGINES, DynamoDBLocalError, serving_database
+from local.dynamodb_local import (
+    ENGINE_VARIABLE,
+    DynamoDBLocalError,
+    checked_engine,
+    serving_database,
+)
 from local.paths import DATA_DIR
 from local.run_state import advertised
 
@@ -38,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = settings_or_exit()
-    engine = os.environ.get(ENGINE_VARIABLE, "auto")
-    if engine not in ENGINES:
-        fail(f"{ENGINE_VARIABLE}={engine[:40]!r} is not an engine; allowed: auto, docker or java.")
+    try:  # before the port is taken: a wrong engine is the line, not a half-started server
+        checked_engine(os.environ.get(ENGINE_VARIABLE, "auto"))
+    except DynamoDBLocalError as error:
+        fail(str(error))
     try:
         listener = http_server.listen(args.host, args.port)
     except http_server.PortInUse as error:

@@ -76,6 +76,15 @@ def _kill_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def checked_engine(engine: str) -> str:
+    """`engine` if it is one of ENGINES; else the one line `make run` and the tests print."""
+    if engine not in ENGINES:
+        raise DynamoDBLocalError(
+            f"{ENGINE_VARIABLE}={engine[:40]!r} is not an engine; allowed: auto, docker or java."
+        )
+    return engine
+
+
 class DynamoDBLocal:
     """A running DynamoDB Local; use as a context manager, or call start() and stop()."""
 
@@ -113,11 +122,7 @@ class DynamoDBLocal:
         ]
 
     def start(self) -> DynamoDBLocal:
-        engine = self.engine
-        if engine not in ENGINES:
-            raise DynamoDBLocalError(
-                f"{ENGINE_VARIABLE} must be auto, docker or java, not {engine!r}."
-            )
+        engine = checked_engine(self.engine)
         if engine == "auto":
             engine = "docker" if docker_available() else "java"
         elif engine == "docker" and not docker_available():

@@ -121,8 +121,13 @@ def test_an_engine_that_exits_at_start_up_is_reported_with_its_output(
 
 
 def test_an_unknown_engine_is_refused_by_name() -> None:
-    with pytest.raises(DynamoDBLocalError, match="auto, docker or java, not 'podman'"):
+    # The same line `make run` prints (tests/local/test_commands.py).
+    refused = (
+        "EVENTS_DYNAMODB_LOCAL_ENGINE='podman' is not an engine; allowed: auto, docker or java."
+    )
+    with pytest.raises(DynamoDBLocalError) as raised:
         DynamoDBLocal(engine="podman").start()
+    assert str(raised.value) == refused
 
 
 def test_parallel_workers_fetch_the_jar_once(
