@@ -32,14 +32,14 @@ class UsageError(Exception):
     """The command cannot start: no URL, or the Pulumi CLI could not give one."""
 
 
-def stack_output(name: str, stack: str | None) -> str:
+def stack_output(name: str, stack: str) -> str:
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise UsageError(
-            "give --url: the default, `pulumi stack output apiUrl`, needs the Pulumi CLI, "
-            "which is not on PATH."
+            f"give --url: --stack reads `pulumi stack output {name}`, which needs the Pulumi "
+            "CLI, and it is not on PATH."
         )
-    command = [pulumi, "stack", "output", name, *(["--stack", stack] if stack else [])]
+    command = [pulumi, "stack", "output", name, "--stack", stack]
     shown = " ".join(["pulumi", *command[1:]])
     try:
         result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
