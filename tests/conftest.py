@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -12,7 +13,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from local.dynamodb_local import DynamoDBLocal, ensure_table, use_local_credentials
+from local.dynamodb_local import (
+    DynamoDBLocal,
+    ensure_keys_table,
+    ensure_table,
+    use_local_credentials,
+)
 from service.app import create_app
 from service.logs import logger
 from service.models import EventCreate, sample_event
@@ -128,10 +134,25 @@ def new_event(**overrides: Any) -> dict[str, Any]:
     return sample_event(**{"eventId": f"evt-{uuid.uuid4().hex[:10]}", "status": ..., **overrides})
 
 
+def create_fields(**overrides: Any) -> dict[str, Any]:
+    """A create body validated as the API validates it: what the store's creates take."""
+    fields = EventCreate.model_validate(new_event(**overrides))
+    return fields.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
 def store_event(store: EventStore, **overrides: Any) -> dict[str, Any]:
     """Create an event straight through the store, validated as the API would."""
-    fields = EventCreate.model_validate(new_event(**overrides))
-    return store.create(fields.model_dump(by_alias=True, mode="json", exclude_none=True))
+    return store.create(create_fields(**overrides))
+
+
+@contextlib.contextmanager
+def temporary_keys_table(dynamodb: Any, name: str) -> Iterator[str]:
+    """An Idempotency-Key table called `name` for the block, deleted after it."""
+    ensure_keys_table(dynamodb, name)
+    try:
+        yield name
+    finally:
+        dynamodb.delete_table(TableName=name)
 
 
 def table_snapshot(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:

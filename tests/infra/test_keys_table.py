@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.dynamodb_local import ensure_keys_table
 from service.settings import Settings
 from service.table import KEY_EXPIRY_ATTRIBUTE, create_keys_table_request
+from tests.conftest import temporary_keys_table
 from tests.infra.conftest import Deployment
 from tests.infra.test_table import TABLE, as_create_table_request
 
@@ -33,13 +33,9 @@ def test_the_function_is_told_the_keys_table(stack: Deployment) -> None:
 def test_local_tooling_creates_the_same_table_and_ttl(
     dev: Deployment, dynamodb: Any, table_name: str
 ) -> None:
-    name = f"{table_name}-keys"
-    ensure_keys_table(dynamodb, name)
-    try:
+    with temporary_keys_table(dynamodb, f"{table_name}-keys") as name:
         description = dynamodb.describe_table(TableName=name)["Table"]
         ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-    finally:
-        dynamodb.delete_table(TableName=name)
     deployed = dev.one(TABLE, "-keys").inputs
 
     assert [key["AttributeName"] for key in description["KeySchema"]] == [deployed["hashKey"]]

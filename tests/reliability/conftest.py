@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from local.dynamodb_local import DynamoDBLocal, ensure_keys_table
+from local.dynamodb_local import DynamoDBLocal
 from service.table import keys_table_name
-from tests.conftest import make_table, settings_values
+from tests.conftest import make_table, settings_values, temporary_keys_table
 from tests.reliability.live import LiveServer, live_server
 
 
@@ -18,10 +18,9 @@ from tests.reliability.live import LiveServer, live_server
 def live_table(dynamodb: Any) -> Iterator[str]:
     """One table for every suite that talks HTTP: each test uses ids of its own."""
     name = make_table(dynamodb)
-    ensure_keys_table(dynamodb, keys_table_name(name))  # the load's creates send keys
-    yield name
+    with temporary_keys_table(dynamodb, keys_table_name(name)):  # the load's creates send keys
+        yield name
     dynamodb.delete_table(TableName=name)
-    dynamodb.delete_table(TableName=keys_table_name(name))
 
 
 @pytest.fixture(scope="session")

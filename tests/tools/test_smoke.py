@@ -19,7 +19,7 @@ from local.dynamodb_local import DynamoDBLocal, ensure_keys_table
 from local.paths import REPO_ROOT
 from service.app import create_app
 from service.table import create_table_request, keys_table_name
-from tests.conftest import make_settings, table_snapshot
+from tests.conftest import make_settings, table_snapshot, temporary_keys_table
 from tests.servers import serve
 from tools.smoke import main
 
@@ -72,9 +72,8 @@ class RequireApiKey:
 @pytest.fixture(autouse=True)
 def keys_table(dynamodb: Any, table_name: str) -> Iterator[None]:
     """The walk's create sends an Idempotency-Key: the app needs its table."""
-    ensure_keys_table(dynamodb, keys_table_name(table_name))
-    yield
-    dynamodb.delete_table(TableName=keys_table_name(table_name))
+    with temporary_keys_table(dynamodb, keys_table_name(table_name)):
+        yield
 
 
 def test_the_smoke_test_walks_the_api_and_leaves_nothing_behind(

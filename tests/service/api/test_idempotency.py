@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from local.dynamodb_local import DynamoDBLocal, ensure_keys_table
+from local.dynamodb_local import DynamoDBLocal
 from local.lambda_events import SHAPES, LambdaClient
 from service.api.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from service.app import create_app
@@ -29,7 +29,7 @@ from service.errors import (
 from service.handler import build_handler
 from service.settings import Settings
 from service.table import KEY_EXPIRY_ATTRIBUTE, keys_table_name
-from tests.conftest import make_settings, new_event, table_snapshot
+from tests.conftest import make_settings, new_event, table_snapshot, temporary_keys_table
 from tests.service.api.test_events import PUBLISHED_FIELDS
 from tests.service.store.test_errors import dynamodb_answers
 
@@ -39,10 +39,8 @@ IN_FLIGHT = "A request with Idempotency-Key 'k' is being processed; retry shortl
 
 @pytest.fixture
 def keys_table(dynamodb: Any, table_name: str) -> Iterator[str]:
-    name = keys_table_name(table_name)
-    ensure_keys_table(dynamodb, name)
-    yield name
-    dynamodb.delete_table(TableName=name)
+    with temporary_keys_table(dynamodb, keys_table_name(table_name)) as name:
+        yield name
 
 
 def records(dynamodb: Any, keys_table: str) -> list[dict[str, Any]]:

@@ -12,13 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from local.capacity import CapacityMeter
-from local.dynamodb_local import ensure_keys_table
 from service.cursor import CursorCodec
 from service.errors import EventAlreadyExists, EventNotFound, StoreUnavailable, VersionMismatch
-from service.models import EventCreate
 from service.store import PUBLIC_FIELDS, EventStore, to_item
 from service.table import INDEX_ATTRIBUTES, KEY_ATTRIBUTE, KEY_EXPIRY_ATTRIBUTE, shard_of
-from tests.conftest import TEST_CURSOR_SECRET, make_settings, new_event, store_event
+from tests.conftest import (
+    TEST_CURSOR_SECRET,
+    create_fields,
+    make_settings,
+    new_event,
+    store_event,
+    temporary_keys_table,
+)
 from tests.service.store.conftest import walk
 
 
@@ -205,24 +210,17 @@ def test_a_store_from_settings_reads_every_shard_the_settings_name(
 def test_a_store_from_settings_keeps_keys_where_and_as_long_as_the_settings_say(
     dynamodb_local: Any, dynamodb: Any, table_name: str
 ) -> None:
-    custom = f"{table_name}-custom-keys"
-    ensure_keys_table(dynamodb, custom)
-    try:
+    with temporary_keys_table(dynamodb, f"{table_name}-custom-keys") as custom:
         settings = make_settings(
             dynamodb_local,
             table_name,
             EVENTS_IDEMPOTENCY_TABLE_NAME=custom,
             EVENTS_IDEMPOTENCY_KEY_TTL="600",
         )
-        fields = EventCreate.model_validate(new_event()).model_dump(
-            by_alias=True, mode="json", exclude_none=True
-        )
         before = time.time()
-        EventStore.from_settings(settings).create_with_key("caller", "the-key", fields)
+        EventStore.from_settings(settings).create_with_key("caller", "the-key", create_fields())
         records = dynamodb.scan(TableName=custom)["Items"]
         assert [record[KEY_ATTRIBUTE]["S"] for record in records] == ["caller the-key"]
         # Remembered for the settings' 600 s, not the default day.
         expires = int(records[0][KEY_EXPIRY_ATTRIBUTE]["N"])
         assert int(before) + 600 <= expires <= time.time() + 600
-    finally:
-        dynamodb.delete_table(TableName=custom)
