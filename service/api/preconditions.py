@@ -74,23 +74,25 @@ class Preconditions:
 
     def expected_versions(self, event_id: str) -> list[int] | None:
         """If-Match as the versions a write may apply to; None when any will do."""
-        if self.if_match is None:
+        versions = self._matched_versions()
+        if versions is None:
             return None
-        tags = _entity_tags(self.if_match)
-        if tags == ["*"]:
-            return None
-        versions = _versions(tags or [], weak=False)
         if not versions:
-            raise self._refused(event_id, f"If-Match {self.if_match[:100]!r} matches no version")
+            raise self._refused(event_id, f"If-Match {_shown(self.if_match)} matches no version")
         return sorted(versions)
 
     def check_match(self, event_id: str, current_version: int) -> None:
         """Step 1 of §13.2.2 against the event as it is now: a false If-Match is a 412."""
-        if self.if_match is None:
-            return
-        tags = _entity_tags(self.if_match)
-        if tags != ["*"] and current_version not in _versions(tags or [], weak=False):
+        versions = self._matched_versions()
+        if versions is not None and current_version not in versions:
             raise VersionMismatch.at(event_id, current_version)
+
+    def _matched_versions(self) -> set[int] | None:
+        """The versions If-Match names (strongly); None when it is absent or `*`."""
+        if self.if_match is None:
+            return None
+        tags = _entity_tags(self.if_match)
+        return None if tags == ["*"] else _versions(tags or [], weak=False)
 
     def check_none_match(self, event_id: str, current_version: int) -> None:
         """Step 3 of §13.2.2 for a write, against the event as it is now."""
@@ -98,7 +100,7 @@ class Preconditions:
         if listed is None:
             raise self._refused(
                 event_id,
-                f"If-None-Match {(self.if_none_match or '')[:100]!r} is not a list of tags",
+                f"If-None-Match {_shown(self.if_none_match)} is not a list of tags",
             )
         if listed:
             raise self._refused(event_id, f"If-None-Match: it is at version {current_version}")
@@ -112,7 +114,7 @@ class Preconditions:
         listed = self._none_match_lists(current_version)
         if listed is None:
             raise VersionMismatch(
-                f"If-None-Match {(self.if_none_match or '')[:100]!r} is not a list of entity tags."
+                f"If-None-Match {_shown(self.if_none_match)} is not a list of entity tags."
             )
         return listed
 
@@ -139,6 +141,11 @@ class Preconditions:
     @staticmethod
     def _refused(event_id: str, reason: str) -> VersionMismatch:
         return VersionMismatch(f"Not changed: {reason} (event {event_id!r}).")
+
+
+def _shown(value: str | None) -> str:
+    """A header's value as a refusal quotes it: its first 100 characters."""
+    return repr((value or "")[:100])
 
 
 def _joined(request: Request, name: str) -> str | None:

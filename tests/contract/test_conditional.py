@@ -26,6 +26,8 @@ class Row(NamedTuple):
     exists: bool = True
 
 
+# The most tags a list may hold (service/api/preconditions.py: MAX_TAGS), "1" last.
+TEN_TAGS = ", ".join(f'"{version}"' for version in range(10, 0, -1))
 ROWS = [
     Row("no condition", [], DONE),
     Row("If-Match the current tag", [("If-Match", '"1"')], DONE),
@@ -38,6 +40,10 @@ ROWS = [
     Row("If-Match the current number, spelt otherwise", [("If-Match", '"01"')], 412),
     Row("If-Match no entity tag at all", [("If-Match", "garbage")], 412),
     Row("If-Match *", [("If-Match", "*")], DONE),
+    Row("If-Match a weak tag, then the current one", [("If-Match", 'W/"1", "1"')], DONE),
+    Row("If-Match ten tags, the current one last", [("If-Match", TEN_TAGS)], DONE),
+    Row("If-Match eleven tags, the current one last", [("If-Match", '"11", ' + TEN_TAGS)], 412),
+    Row("If-None-Match an empty list", [("If-None-Match", ",")], 412),
     Row("If-None-Match *", [("If-None-Match", "*")], 412),
     Row("If-None-Match the current tag", [("If-None-Match", '"1"')], 412),
     Row("If-None-Match the current tag, weak", [("If-None-Match", 'W/"1"')], 412),
@@ -110,6 +116,34 @@ def test_the_conditional_table(api: Api, operation: Operation, row: Row) -> None
         assert after is None if operation.method == "DELETE" else after["version"] == {"N": "2"}
     else:
         assert after == before
+
+
+# What a refused write says: which precondition, and why, of which event; a header's value
+# is quoted to its first 100 characters.
+REFUSALS = [
+    ([("If-Match", "garbage")], "If-Match 'garbage' matches no version"),
+    ([("If-Match", "x" * 150)], f"If-Match {'x' * 100!r} matches no version"),
+    ([("If-None-Match", "garbage")], "If-None-Match 'garbage' is not a list of tags"),
+    ([("If-None-Match", "y" * 150)], f"If-None-Match {'y' * 100!r} is not a list of tags"),
+    ([("If-None-Match", '"1"')], "If-None-Match: it is at version 1"),
+]
+
+
+@pytest.mark.parametrize("operation", by_id(WRITES))
+@pytest.mark.parametrize(("headers", "reason"), REFUSALS)
+def test_a_refused_write_says_which_precondition_why_and_of_which_event(
+    api: Api, operation: Operation, headers: list[tuple[str, str]], reason: str
+) -> None:
+    event_id = f"cond-{uuid.uuid4().hex[:10]}"
+    api.client.post("/events", json=sample_event(eventId=event_id))
+    json = {"capacity": 7} if operation.body_schema else None
+    refused = api.client.request(
+        operation.method, on(operation, event_id), headers=headers, json=json
+    )
+    assert (refused.status_code, refused.json()["detail"]) == (
+        412,
+        f"Not changed: {reason} (event {event_id!r}).",
+    )
 
 
 # A read: If-Match as for writes; a false If-None-Match is a 304 (step 3); no event is a
