@@ -76,13 +76,13 @@ NO_VERSION = '"999999999999999999"'
 LISTING_QUERY = {"status": "active", "from": "9999-12-31", "to": "9999-12-31"}
 # What the rehearsal sets optional parameters to (query parameters all together, headers
 # one at a time): values that take the request down another path through the store and
-# still succeed on the example event (If-Match names its version; If-None-Match one it is
-# not at). A parameter not listed here (a cursor, which only a page can issue) is left out.
+# still succeed on the example event (If-None-Match names a version it is not at; If-Match
+# gets the version it is at). A parameter not listed (a cursor, which only a page can
+# issue) is left out.
 REHEARSED_VALUES = {
     **LISTING_QUERY,
     "limit": "5",
     "Idempotency-Key": WARM_UP_EVENT_ID,
-    "If-Match": '"1"',
     "If-None-Match": NO_VERSION,
 }
 CONDITIONAL_METHODS = frozenset({"put", "patch", "delete"})
@@ -155,11 +155,12 @@ def _example_json(document: dict[str, Any], operation: dict[str, Any]) -> str | 
     return json.dumps(example_body(document, operation)) if "requestBody" in operation else None
 
 
-def rehearsed_requests(app: FastAPI) -> Iterator[WarmUpRequest]:
+def rehearsed_requests(app: FastAPI, record: dict[str, Any]) -> Iterator[WarmUpRequest]:
     """Each operation of the document as is, with all its optional query parameters
     (a listing by status and dates), and with each optional header it declares, at the
-    values of REHEARSED_VALUES: all succeed on the rehearsal's event."""
+    values of REHEARSED_VALUES: all succeed on `record`, the rehearsal's event."""
     document = app.openapi()
+    known = {**REHEARSED_VALUES, "If-Match": f'"{record["version"]}"'}
     for template, operations in document["paths"].items():
         path = PATH_PARAMETER.sub(WARM_UP_EVENT_ID, template)
         for method, operation in operations.items():
@@ -167,16 +168,18 @@ def rehearsed_requests(app: FastAPI) -> Iterator[WarmUpRequest]:
             headers = JSON if body is not None else {}
             request = WarmUpRequest(method.upper(), path, headers=headers, body=body)
             yield request
-            values = _rehearsed_values(operation)
+            values = _rehearsed_values(operation, known)
             if values["query"]:
                 yield replace(request, query=values["query"])
             for name, value in values["header"].items():
                 yield replace(request, headers={**headers, name: value})
 
 
-def _rehearsed_values(operation: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The operation's optional parameters that REHEARSED_VALUES has a value for, by place."""
-    known = {name.lower(): value for name, value in REHEARSED_VALUES.items()}
+def _rehearsed_values(
+    operation: dict[str, Any], rehearsed: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """The operation's optional parameters `rehearsed` has a value for, by place."""
+    known = {name.lower(): value for name, value in rehearsed.items()}
     values: dict[str, dict[str, str]] = {"query": {}, "header": {}}
     for parameter in operation.get("parameters", []):
         if parameter["in"] in values and parameter["name"].lower() in known:
@@ -231,7 +234,7 @@ def warm_up(handler: Mangum, app: FastAPI) -> list[WarmedUp]:
     document = app.openapi()
     record = {**example(document, "Event"), "eventId": WARM_UP_EVENT_ID}
     with app.state.store.rehearsal(record):
-        for request in rehearsed_requests(app):
+        for request in rehearsed_requests(app, record):
             answered.append(WarmedUp(request, _serve(handler, request), rehearsed=True))
     for request in warm_up_requests(app):
         answered.append(WarmedUp(request, _serve(handler, request), rehearsed=False))
