@@ -73,6 +73,16 @@ class _Body:
         yield self._content
 
 
+def dynamodb_response(
+    request: AWSPreparedRequest, status: int, document: Mapping[str, Any]
+) -> AWSResponse:
+    """An answer to `request` as DynamoDB sends it, `document` as its JSON body, for a
+    `before-send` handler to return. botocore reads the status and the body alone: any 2xx
+    is a success, and a 400's body names the error (`__type`) as DynamoDB's do."""
+    body = json.dumps(document).encode()
+    return AWSResponse(request.url, status, {}, _Body(body))  # type: ignore[arg-type]
+
+
 class _Answers:
     """A client's `before-send` handler: while it holds an item, it answers every call.
 
@@ -93,9 +103,7 @@ class _Answers:
         if operation not in ANSWERS:
             raise NotRehearsed(f"no rehearsed answer for DynamoDB's {operation}")
         sent = json.loads(request.body)  # type: ignore[arg-type]  # DynamoDB's JSON, as bytes
-        body = json.dumps(ANSWERS[operation](self.item, sent))
-        # botocore parses the body alone: no header, and any 2xx status, would do.
-        return AWSResponse(request.url, 200, {}, _Body(body.encode()))  # type: ignore[arg-type]
+        return dynamodb_response(request, 200, ANSWERS[operation](self.item, sent))
 
 
 _ANSWERS_OF: weakref.WeakKeyDictionary[Any, _Answers] = weakref.WeakKeyDictionary()

@@ -9,7 +9,6 @@ suite runs its own DynamoDB Local, on disk, so it can stop it and start it again
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import uuid
@@ -28,6 +27,7 @@ from local.dynamodb_local import DynamoDBLocal, ensure_table
 from service.app import create_app
 from service.settings import Settings
 from service.store import create_dynamodb_client
+from service.store.rehearsal import dynamodb_response
 from service.table import shard_of
 from tests.conftest import make_settings, new_event, settings_values, store_event, table_snapshot
 from tests.reliability.checks import leaks, missing_security_headers
@@ -242,19 +242,12 @@ def test_a_write_whose_answer_was_lost_is_not_reported_as_a_conflict(
 def _throttling_hook(code: str, calls: list[str]) -> Callable[..., AWSResponse]:
     """Answer every DynamoDB call as a throttled one, before it leaves the process."""
 
-    class Body:
-        def stream(self, **_: Any) -> Iterator[bytes]:
-            message = (
-                "Rate exceeded for arn:aws:dynamodb:us-east-1:123456789012:table/x. RequestId: ABC"
-            )
-            yield json.dumps(
-                {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
-            ).encode()
+    message = "Rate exceeded for arn:aws:dynamodb:us-east-1:123456789012:table/x. RequestId: ABC"
+    error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
 
     def answer(request: Any, **_: Any) -> AWSResponse:
         calls.append(request.url)
-        headers: Any = {"x-amzn-requestid": "ABC"}
-        return AWSResponse(request.url, 400, headers, Body())
+        return dynamodb_response(request, 400, error)
 
     return answer
 

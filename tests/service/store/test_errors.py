@@ -7,10 +7,9 @@ must not answer 201, 200 or 204 when nothing was stored.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from service.errors import PROBLEM_TYPE_BASE, StoreFailure, StoreUnavailable
 from service.settings import Settings
 from service.store import create_dynamodb_client
 from service.store.client import ConditionFailed, TransactionCancelled, dynamodb_errors
+from service.store.rehearsal import dynamodb_response
 from tests.conftest import new_event, table_snapshot
 from tests.reliability.checks import leaks
 from tests.service.api.test_events import assert_problem
@@ -48,16 +48,11 @@ def dynamodb_answers(code: str, **fields: Any) -> Callable[..., AWSResponse]:
     """A before-send hook: DynamoDB answers with this error, as AWS words it, with any
     other fields of its error body (a cancelled transaction's CancellationReasons)."""
 
-    class Body:
-        def stream(self, **_: Any) -> Iterator[bytes]:
-            message = "User: arn:aws:sts::123456789012:assumed-role/events is not authorized"
-            yield json.dumps(
-                {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message} | fields
-            ).encode()
+    message = "User: arn:aws:sts::123456789012:assumed-role/events is not authorized"
+    error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message} | fields
 
     def answer(request: Any, **_: Any) -> AWSResponse:
-        headers: Any = {"x-amzn-requestid": "ABC"}
-        return AWSResponse(request.url, 400, headers, Body())
+        return dynamodb_response(request, 400, error)
 
     return answer
 
