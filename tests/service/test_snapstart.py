@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def test_nothing_is_registered_without_the_module(
 
 
 def test_the_warm_up_reaches_every_route_and_changes_no_data(
-    settings: Settings, dynamodb: Any, table_name: str
+    settings: Settings, dynamodb: Any, table_name: str, logged: list[logging.LogRecord]
 ) -> None:
     store = EventStore.from_settings(settings)
     kept = [
@@ -117,6 +118,11 @@ def test_the_warm_up_reaches_every_route_and_changes_no_data(
         assert warmed.status < 500, warmed
         if warmed.request.method != "GET":
             assert warmed.status >= 400, warmed
+    # Its access-log lines (written at publish) say what they were, by both request ids.
+    lines = [record for record in logged if record.getMessage() == "request"]
+    assert len(lines) == len(answered)
+    ids = {(vars(line)["lambda_request_id"], vars(line)["apigw_request_id"]) for line in lines}
+    assert ids == {(snapstart.WARM_UP_EVENT_ID, snapstart.WARM_UP_EVENT_ID)}
     # The rehearsal's answers end with it: the app reads the table again.
     lambda_client = LambdaClient(handler, REST)
     assert lambda_client.request("GET", "/events/kept-0").json() == kept[0]
